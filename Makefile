@@ -1,0 +1,90 @@
+# Nishikawa Digital Residents. Two commands do all the set-up on a fresh machine:
+#   make run    install, start the local chain, deploy, serve http://127.0.0.1:5000
+#   make test   install, then the Python tests (unit, anvil, Chromium) and the Hardhat tests
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE22_DIR := toolchain/node22
+# Hardhat 3 needs Node 22; npm ships it as a package (DESIGN.md section 7). Its bin folder goes
+# first on PATH for every npm and Hardhat command below.
+NODE22 := $(CURDIR)/$(NODE22_DIR)/node_modules/.bin
+WITH_NODE22 := PATH="$(NODE22):$$PATH"
+STAMPS := build/stamps
+SOLIDITY := $(shell find contracts -name '*.sol' 2>/dev/null)
+PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help install run test test-python test-contracts contracts translations messages chromium bench-gas clean
+
+help:
+	@echo "make run    install everything, start the local chain, deploy, serve http://127.0.0.1:5000"
+	@echo "make test   install everything, run the Python and Hardhat tests"
+	@echo "make bench-gas   gas of the resident contract against an OpenZeppelin reference"
+
+$(STAMPS):
+	mkdir -p $@
+
+# Python: one virtualenv with the app and its test tools; reinstalled only when pyproject.toml changes.
+$(STAMPS)/python: pyproject.toml | $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# Node 22 first (installed with the machine's npm), then the project's npm packages under it.
+$(STAMPS)/node22: $(NODE22_DIR)/package.json $(NODE22_DIR)/package-lock.json | $(STAMPS)
+	cd $(NODE22_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	$(NODE22)/node --version
+	touch $@
+
+$(STAMPS)/npm: package.json package-lock.json $(STAMPS)/node22
+	$(WITH_NODE22) npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STAMPS)/contracts: $(SOLIDITY) hardhat.config.js $(STAMPS)/npm
+	$(WITH_NODE22) npx hardhat build --quiet
+	touch $@
+
+%.mo: %.po $(STAMPS)/python
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics
+
+install: $(STAMPS)/python $(STAMPS)/npm
+contracts: $(STAMPS)/contracts
+translations: $(MO_FILES)
+
+# Re-extract messages from the code into the catalogues; translate the new entries, then `make translations`.
+messages: $(STAMPS)/python
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+
+run: install contracts translations
+	$(BIN)/residents dev
+
+# Debian's Chromium for the browser tests, installed when missing and this user may.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "Could not install chromium; the browser tests will be skipped. Install it with: apt-get install -y chromium"; \
+	else echo "Chromium is missing; the browser tests will be skipped. Install it with: sudo apt-get install -y chromium"; fi
+
+test: install contracts translations chromium
+	$(MAKE) --no-print-directory test-python test-contracts
+
+test-python:
+	@status=0; $(BIN)/pytest || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure, not a pass."; fi; \
+	exit $$status
+
+test-contracts:
+	$(WITH_NODE22) npx hardhat test nodejs
+
+bench-gas: install contracts
+	$(WITH_NODE22) npx hardhat run bench/gas/gas.js
+
+clean:
+	rm -rf build $(VENV) node_modules $(NODE22_DIR)/node_modules $(MO_FILES)

@@ -1,0 +1,123 @@
+"""Settings, read from the environment; tests hand in their own mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: Chain id of anvil's local development chain; its well-known keys are accepted only here.
+LOCAL_CHAIN_ID = 31337
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it and says what is expected."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"Setting {setting}: {problem}")
+        self.setting = setting
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}.")
+
+
+def _int(name: str, raw: str, *, minimum: int = 0) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}.") from None
+    if value < minimum:
+        raise ConfigError(name, f"expected a number of at least {minimum}, got {value}.")
+    return value
+
+
+#: name -> (default, description). The README's configuration table is generated from this.
+SETTINGS: dict[str, tuple[str | None, str]] = {
+    "RESIDENTS_ENV": ("development", "development, production or testing. Outside development cookies are Secure and SECRET_KEY is required."),
+    "SECRET_KEY": (None, "Signs sessions and CSRF tokens. In development a random key is kept in the instance folder."),
+    "DATABASE_URL": (None, "SQLAlchemy URL. Default: SQLite file `instance/residents.sqlite3`. Production: `postgresql+psycopg://…`."),
+    "INSTANCE_PATH": (None, "Folder for the SQLite file, chain state, IPFS blocks and keys. Default: `instance/` in the checkout."),
+    "SITE_URL": ("http://127.0.0.1:5000", "Public URL of the site; its host is the Sign-In with Ethereum domain."),
+    "CHAIN_RPC_URL": ("http://127.0.0.1:8545", "JSON-RPC endpoint of the chain (anvil locally, a testnet provider in real use)."),
+    "CHAIN_ID": (str(LOCAL_CHAIN_ID), "Chain id the node must report; 31337 is the local anvil chain."),
+    "CHAIN_CONFIRMATIONS": ("0", "Blocks the indexer waits before trusting a log (0 on the local chain)."),
+    "RESIDENT_CONTRACT_ADDRESS": (None, "Address of the DigitalResident contract. Default: the one `residents deploy` recorded for CHAIN_ID."),
+    "CARD_SOULBOUND": ("true", "Deploy cards as soulbound (ERC-5192 locked) or transferable; fixed at deploy time."),
+    "IPFS_BACKEND": ("local", "`local` (block store in the instance folder, served at /ipfs/) or `kubo` (a Kubo-compatible daemon)."),
+    "IPFS_API_URL": ("http://127.0.0.1:5001", "Kubo RPC API, used when IPFS_BACKEND=kubo."),
+    "IPFS_TIMEOUT_SECONDS": ("30", "Timeout for each call to the IPFS daemon."),
+    "RESIDENTS_MINTER_KEY": (None, "Hex private key of the minting wallet (any chain but 31337). Never logged or stored."),
+    "RESIDENTS_MINTER_KEYSTORE": (None, "Path of an encrypted JSON keystore for the minting wallet, instead of RESIDENTS_MINTER_KEY."),
+    "RESIDENTS_MINTER_KEYSTORE_PASSWORD": (None, "Password of the keystore; asked on the terminal when unset."),
+}
+
+
+class Config:
+    """Settings of one running site, resolved from the environment (or a test's mapping)."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, **overrides: Any) -> None:
+        source = dict(os.environ if env is None else env)
+
+        def get(name: str) -> str | None:
+            default = SETTINGS[name][0]
+            value = source.get(name)
+            return value if value not in (None, "") else default
+
+        self.RESIDENTS_ENV = get("RESIDENTS_ENV") or "development"
+        if self.RESIDENTS_ENV not in {"development", "production", "testing"}:
+            raise ConfigError("RESIDENTS_ENV", f"expected development, production or testing, got {self.RESIDENTS_ENV!r}.")
+        self.TESTING = self.RESIDENTS_ENV == "testing"
+        self.INSTANCE_PATH = get("INSTANCE_PATH")
+        self.SECRET_KEY = get("SECRET_KEY")
+        if self.SECRET_KEY is None and self.RESIDENTS_ENV == "production":
+            raise ConfigError("SECRET_KEY", "required in production; set it to a long random string.")
+        self.SQLALCHEMY_DATABASE_URI = get("DATABASE_URL")
+        self.SITE_URL = (get("SITE_URL") or "").rstrip("/")
+        if not self.SITE_URL.startswith(("http://", "https://")):
+            raise ConfigError("SITE_URL", f"expected an http(s) URL such as https://residents.example.jp, got {self.SITE_URL!r}.")
+        self.CHAIN_RPC_URL = get("CHAIN_RPC_URL") or ""
+        if not self.CHAIN_RPC_URL.startswith(("http://", "https://")):
+            raise ConfigError("CHAIN_RPC_URL", f"expected an http(s) JSON-RPC URL, got {self.CHAIN_RPC_URL!r}.")
+        self.CHAIN_ID = _int("CHAIN_ID", get("CHAIN_ID") or "", minimum=1)
+        self.CHAIN_CONFIRMATIONS = _int("CHAIN_CONFIRMATIONS", get("CHAIN_CONFIRMATIONS") or "0")
+        self.RESIDENT_CONTRACT_ADDRESS = get("RESIDENT_CONTRACT_ADDRESS")
+        self.CARD_SOULBOUND = _bool("CARD_SOULBOUND", get("CARD_SOULBOUND") or "")
+        self.IPFS_BACKEND = get("IPFS_BACKEND")
+        if self.IPFS_BACKEND not in {"local", "kubo"}:
+            raise ConfigError("IPFS_BACKEND", f"expected local or kubo, got {self.IPFS_BACKEND!r}.")
+        self.IPFS_API_URL = get("IPFS_API_URL")
+        self.IPFS_TIMEOUT_SECONDS = _int("IPFS_TIMEOUT_SECONDS", get("IPFS_TIMEOUT_SECONDS") or "", minimum=1)
+        self.RESIDENTS_MINTER_KEY = get("RESIDENTS_MINTER_KEY")
+        self.RESIDENTS_MINTER_KEYSTORE = get("RESIDENTS_MINTER_KEYSTORE")
+        self.RESIDENTS_MINTER_KEYSTORE_PASSWORD = get("RESIDENTS_MINTER_KEYSTORE_PASSWORD")
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.RESIDENTS_ENV == "production"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+        self.BABEL_DEFAULT_LOCALE = "ja"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+        self.LANGUAGES = ("ja", "en")
+        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+        self.WTF_CSRF_TIME_LIMIT = None
+
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+    def as_mapping(self) -> dict[str, Any]:
+        return {key: value for key, value in vars(self).items() if key.isupper()}
+
+
+def instance_path(config: Config) -> Path:
+    """Return the instance folder: INSTANCE_PATH or `instance/` beside the packages."""
+    if config.INSTANCE_PATH:
+        return Path(config.INSTANCE_PATH).resolve()
+    return Path(__file__).resolve().parent.parent / "instance"

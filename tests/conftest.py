@@ -1,0 +1,119 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set), a real
+anvil chain on a free port, and the Flask app, client and CLI runner built on them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from app import create_app
+from app.chain.anvil import AnvilProcess, free_port, start_anvil
+from app.config import Config
+from app.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+def pytest_report_header() -> str:
+    where = f"SQLite and PostgreSQL ({TEST_DATABASE_URL})" if TEST_DATABASE_URL else "SQLite only (set TEST_DATABASE_URL to add PostgreSQL)"
+    return f"databases: {where}"
+
+
+@pytest.fixture(scope="session")
+def chain_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def anvil(chain_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilProcess]:
+    """A real anvil node for the whole session, stopped by PID at the end."""
+    log = tmp_path_factory.mktemp("anvil") / "anvil.log"
+    node = start_anvil(chain_port, log_path=log)
+    yield node
+    node.stop()
+
+
+def make_config(instance: Path, database_url: str, chain_port: int, **overrides: object) -> Config:
+    env = {
+        "RESIDENTS_ENV": "testing",
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "CHAIN_RPC_URL": f"http://127.0.0.1:{chain_port}",
+        "CHAIN_ID": "31337",
+    }
+    return Config(env, **overrides)
+
+
+def reset_schema() -> None:
+    """Drop every table, then build the schema with the real Alembic migrations."""
+    from flask_migrate import upgrade
+
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def session_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, chain_port: int) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
+    url = f"sqlite:///{instance / 'residents.sqlite3'}" if request.param == "sqlite" else TEST_DATABASE_URL
+    assert url is not None
+    app = create_app(make_config(instance, url, chain_port))
+    with app.app_context():
+        reset_schema()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(session_app: Flask) -> Iterator[Flask]:
+    """The app; every row a test wrote is deleted afterwards.
+
+    No app context stays pushed here: each test-client request gets its own, as in production
+    (a shared one would carry `g`, and the locale cached in it, from one request to the next).
+    Tests that call services directly ask for `app_context`.
+    """
+    yield session_app
+    with session_app.app_context():
+        db.session.rollback()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.session.remove()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class ResidentsRunner(FlaskCliRunner):
+    """Invokes the `residents` command line against the test app."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:
+        from scripts.cli import residents
+
+        return super().invoke(residents if cli is None else cli, args, **kwargs)
+
+
+@pytest.fixture
+def runner(app: Flask) -> ResidentsRunner:
+    return ResidentsRunner(app)

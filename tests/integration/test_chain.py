@@ -1,0 +1,113 @@
+"""The path from Python to a real anvil chain: deploy once, mint, read back, clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from app.audit.models import AuditEntry
+from app.chain.anvil import AnvilProcess, free_port
+from app.chain.client import ResidentRegistry, connect
+from app.chain.errors import ChainIdMismatch, ChainUnreachable, ContractMissing
+from app.chain.models import Deployment
+from app.chain.service import open_registry
+from app.config import Config
+from app.extensions import db
+from minting.keys import ANVIL_DEV_KEY, load_minter_account
+from minting.minter import Minter
+
+pytestmark = pytest.mark.chain
+
+
+def test_deploy_records_the_contract_once(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    first = runner.invoke(args=["deploy"])
+    assert first.exit_code == 0, first.output
+    assert "Deployed DigitalResident on chain 31337" in first.output
+
+    with app.app_context():
+        deployment = db.session.scalars(sa.select(Deployment)).one()
+        assert deployment.chain_id == 31337
+        assert deployment.soulbound is True
+        block = connect(anvil.rpc_url, 31337).eth.block_number
+        assert deployment.block_number <= block
+        audit = db.session.scalars(sa.select(AuditEntry)).one()
+        assert (audit.action, audit.target) == ("contract.deploy", deployment.address)
+        address = deployment.address
+
+    again = runner.invoke(args=["deploy"])
+    assert again.exit_code == 0, again.output
+    assert f"already deployed on chain 31337 at {address}" in again.output
+    assert "nothing changed" in again.output
+    assert connect(anvil.rpc_url, 31337).eth.block_number == block, "a second deploy sent a transaction"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Deployment)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
+
+
+def test_a_minted_card_is_read_back_from_the_chain(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    assert runner.invoke(args=["deploy", "--transferable"]).exit_code == 0
+    config: Config = app.config["SETTINGS"]
+    resident = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    with app.app_context():
+        registry = open_registry(config)
+        before = registry.last_resident_number()
+        minter = Minter(registry.w3, load_minter_account(config))
+        receipt = minter.mint(registry.address, resident, hashlib.sha256(b'{"name":"test"}').digest())
+        assert receipt.gas_used > 0
+        assert registry.last_resident_number() == before + 1
+        assert registry.owner_of(before + 1) == resident
+        assert registry.owner_of(before + 1000) is None
+
+
+def test_a_stale_recorded_deployment_is_replaced_and_said(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    with app.app_context():
+        db.session.add(Deployment(chain_id=31337, contract_name="DigitalResident", address="0x" + "12" * 20, block_number=1, transaction_hash="0x" + "00" * 32, soulbound=True))
+        db.session.commit()
+    result = runner.invoke(args=["deploy"])
+    assert result.exit_code == 0, result.output
+    assert "had no code on this chain any more" in result.output
+    with app.app_context():
+        deployment = db.session.scalars(sa.select(Deployment)).one()
+        assert deployment.address != "0x" + "12" * 20
+        assert ResidentRegistry(connect(anvil.rpc_url, 31337), deployment.address).ensure_deployed()
+
+
+def test_check_reports_each_setting(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    assert runner.invoke(args=["deploy"]).exit_code == 0
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "ok  database" in result.output
+    assert f"ok  chain 31337 answers at {anvil.rpc_url}" in result.output
+
+
+def test_wrong_chain_settings_name_the_setting(anvil: AnvilProcess) -> None:
+    with pytest.raises(ChainIdMismatch, match=r"^Setting CHAIN_ID: expected chain 1, but the node .* reports chain 31337"):
+        connect(anvil.rpc_url, 1)
+    with pytest.raises(ChainUnreachable, match=r"^Setting CHAIN_RPC_URL: no chain node answers"):
+        connect(f"http://127.0.0.1:{free_port()}", 31337, timeout=2)
+    with pytest.raises(ContractMissing, match=r"^Setting RESIDENT_CONTRACT_ADDRESS: there is no contract code"):
+        ResidentRegistry(connect(anvil.rpc_url, 31337), "0x" + "ab" * 20).ensure_deployed()
+
+
+def test_cli_errors_are_one_line_without_traceback(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    app.config["SETTINGS"].CHAIN_ID = 5
+    try:
+        result = runner.invoke(args=["deploy"])
+    finally:
+        app.config["SETTINGS"].CHAIN_ID = 31337
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: Setting CHAIN_ID: expected chain 5, but the node at")
+
+
+def test_the_dev_key_is_refused_off_the_local_chain() -> None:
+    from minting.errors import SigningKeyError
+
+    with pytest.raises(SigningKeyError, match="refused on chain 11155111"):
+        load_minter_account(Config({"CHAIN_ID": "11155111", "RESIDENTS_MINTER_KEY": ANVIL_DEV_KEY}))
+    with pytest.raises(SigningKeyError, match="needs a signing key"):
+        load_minter_account(Config({"CHAIN_ID": "11155111"}))
