@@ -55,10 +55,12 @@ install: $(STAMPS)/python $(STAMPS)/npm
 contracts: $(STAMPS)/contracts
 translations: $(MO_FILES)
 
-# Re-extract messages from the code into the catalogues; translate the new entries, then `make translations`.
+# Re-extract messages from the code into the catalogues and merge app/translations/pending/*.json
+# (English msgid -> Japanese); lists what is still untranslated.
 messages: $(STAMPS)/python
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot app community minting
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/translations.py
 
 run: install contracts translations
 	$(BIN)/residents dev

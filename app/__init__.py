@@ -20,7 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     prepare_instance(app)
 
-    from app.extensions import babel, csrf, db, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -28,17 +28,24 @@ def create_app(config: Config | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from app.auth.service import load_account
 
     login_manager.user_loader(load_account)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
+    from app.auth.views import bp as auth_bp
     from app.i18n import bp as i18n_bp
     from app.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(i18n_bp)
+    app.register_blueprint(auth_bp)
+
+    from community import register_community
+
+    register_community(app)
 
     from app.database import register_unit_of_work
     from app.errors import register_error_handlers

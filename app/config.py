@@ -53,6 +53,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "IPFS_BACKEND": ("local", "`local` (block store in the instance folder, served at /ipfs/) or `kubo` (a Kubo-compatible daemon)."),
     "IPFS_API_URL": ("http://127.0.0.1:5001", "Kubo RPC API, used when IPFS_BACKEND=kubo."),
     "IPFS_TIMEOUT_SECONDS": ("30", "Timeout for each call to the IPFS daemon."),
+    "RATELIMIT_STORAGE_URI": ("memory://", "Where rate-limit counters live: `memory://` for one process, `redis://127.0.0.1:6379/0` when several workers serve the site."),
     "RESIDENTS_MINTER_KEY": (None, "Hex private key of the minting wallet (any chain but 31337). Never logged or stored."),
     "RESIDENTS_MINTER_KEYSTORE": (None, "Path of an encrypted JSON keystore for the minting wallet, instead of RESIDENTS_MINTER_KEY."),
     "RESIDENTS_MINTER_KEYSTORE_PASSWORD": (None, "Password of the keystore; asked on the terminal when unset."),
@@ -94,6 +95,8 @@ class Config:
             raise ConfigError("IPFS_BACKEND", f"expected local or kubo, got {self.IPFS_BACKEND!r}.")
         self.IPFS_API_URL = get("IPFS_API_URL")
         self.IPFS_TIMEOUT_SECONDS = _int("IPFS_TIMEOUT_SECONDS", get("IPFS_TIMEOUT_SECONDS") or "", minimum=1)
+        self.RATELIMIT_STORAGE_URI = get("RATELIMIT_STORAGE_URI")
+        self.RATELIMIT_HEADERS_ENABLED = True
         self.RESIDENTS_MINTER_KEY = get("RESIDENTS_MINTER_KEY")
         self.RESIDENTS_MINTER_KEYSTORE = get("RESIDENTS_MINTER_KEYSTORE")
         self.RESIDENTS_MINTER_KEYSTORE_PASSWORD = get("RESIDENTS_MINTER_KEYSTORE_PASSWORD")

@@ -13,6 +13,7 @@ from app.extensions import db
 #: status -> (title, what to do next)
 ERROR_TEXT = {
     400: (_l("The request could not be understood"), _l("Check what you entered and try again.")),
+    401: (_l("Please sign in"), _l("Connect the wallet that holds your resident card and sign in.")),
     403: (_l("You do not have access to this page"), _l("Sign in with a wallet that holds a resident card, or ask the town office for access.")),
     404: (_l("Page not found"), _l("The address may be mistyped, or the page has moved. Try the home page.")),
     405: (_l("This action is not allowed here"), _l("Go back and use the buttons on the page.")),
@@ -22,14 +23,14 @@ ERROR_TEXT = {
 }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return request.is_json or best == "application/json"
 
 
 def render_error(status: int, detail: str | None = None) -> ResponseReturnValue:
     title, advice = ERROR_TEXT.get(status, ERROR_TEXT[500 if status >= 500 else 400])
-    if _wants_json():
+    if wants_json():
         return {"error": str(title), "detail": detail or str(advice), "status": status}, status
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
 

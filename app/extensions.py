@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,5 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+#: Storage comes from RATELIMIT_STORAGE_URI: memory:// in development, Redis in production.
+limiter = Limiter(key_func=get_remote_address)

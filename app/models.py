@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
-from app.auth.models import Account
-from app.chain.models import Deployment
+from app.auth.models import Account, StaffRole
+from app.chain.models import Deployment, Holding
 
-__all__ = ["Account", "AuditEntry", "Deployment"]
+__all__ = ["Account", "AuditEntry", "Deployment", "Holding", "StaffRole"]
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -117,3 +117,66 @@ class ResidentsRunner(FlaskCliRunner):
 @pytest.fixture
 def runner(app: Flask) -> ResidentsRunner:
     return ResidentsRunner(app)
+
+
+# -- factories -------------------------------------------------------------------------------
+
+_address_counter = iter(range(1, 1_000_000))
+
+
+def new_address() -> str:
+    """A fresh checksummed address that no test has used yet."""
+    from web3 import Web3
+
+    return Web3.to_checksum_address(f"0x{next(_address_counter):040x}")
+
+
+@pytest.fixture
+def create_account(app: Flask):  # type: ignore[no-untyped-def]
+    """Factory: an account (optionally with staff roles), committed."""
+    from app.auth.models import Account, StaffRole
+
+    def create(address: str | None = None, *, roles: tuple[str, ...] = (), display_name: str | None = None, locale: str | None = None) -> Account:
+        with app.app_context():
+            account = Account(address=address or new_address(), display_name=display_name, locale=locale)
+            account.staff_roles = [StaffRole(role=role, granted_by="test") for role in roles]
+            db.session.add(account)
+            db.session.commit()
+            db.session.refresh(account)
+            db.session.expunge(account)
+            return account
+
+    return create
+
+
+@pytest.fixture
+def give_card(app: Flask):  # type: ignore[no-untyped-def]
+    """Factory: put a card in the holdings table directly, as the indexer would (unit tests only;
+    the integration tests let the real indexer do it from anvil's logs)."""
+    from datetime import UTC, datetime
+
+    from app.chain.models import Holding
+
+    numbers = iter(range(1, 1_000_000))
+
+    def give(address: str, resident_number: int | None = None, *, locked: bool = True) -> int:
+        number = resident_number or next(numbers)
+        with app.app_context():
+            db.session.add(Holding(resident_number=number, holder=address, locked=locked, minted_block=1, minted_at=datetime(2026, 4, 1, tzinfo=UTC), acquired_block=1))
+            db.session.commit()
+        return number
+
+    return give
+
+
+@pytest.fixture
+def sign_in():  # type: ignore[no-untyped-def]
+    """Sign a test client in as `account`, the way Flask-Login keeps it in the session."""
+
+    def sign(client: FlaskClient, account: object) -> FlaskClient:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(account.id)  # type: ignore[attr-defined]
+            session["_fresh"] = True
+        return client
+
+    return sign

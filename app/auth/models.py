@@ -4,10 +4,16 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.timeutil import UtcDateTime, utcnow
+
+#: Staff roles, granted from the command line. Residency itself is not a role: it follows the chain.
+ADMIN = "admin"
+ORGANIZER = "organizer"
+MODERATOR = "moderator"
+STAFF_ROLES = (ADMIN, ORGANIZER, MODERATOR)
 
 
 class Account(UserMixin, db.Model):
@@ -24,5 +30,31 @@ class Account(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
+    staff_roles: Mapped[list[StaffRole]] = relationship(back_populates="account", lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(grant.role for grant in self.staff_roles)
+
+    def has_role(self, role: str) -> bool:
+        """True for a holder of `role`; admins hold every staff role."""
+        roles = self.roles
+        return role in roles or ADMIN in roles
+
     def __repr__(self) -> str:
         return f"<Account {self.address}>"
+
+
+class StaffRole(db.Model):
+    """One staff role held by an account, granted with `residents roles grant`."""
+
+    __tablename__ = "staff_roles"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    #: One of STAFF_ROLES.
+    role: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Who granted it, as written in the audit log ("cli:<user>" or an address).
+    granted_by: Mapped[str] = mapped_column(sa.String(64))
+
+    account: Mapped[Account] = relationship(back_populates="staff_roles")

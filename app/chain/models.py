@@ -27,3 +27,24 @@ class Deployment(db.Model):
     #: Fixed at deploy: cards cannot be transferred by their holders (ERC-5192 locked).
     soulbound: Mapped[bool] = mapped_column(sa.Boolean)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Holding(db.Model):
+    """Who holds each resident card now, as the indexer last saw it on the chain.
+
+    Gating reads only this table: a page view never calls the chain. A revoked card has no row.
+    """
+
+    __tablename__ = "holdings"
+
+    #: Token id = resident number.
+    resident_number: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    #: EIP-55 checksummed holder; one card per wallet, which the contract enforces too.
+    holder: Mapped[str] = mapped_column(sa.String(42), unique=True)
+    #: ERC-5192: the card cannot be moved by its holder.
+    locked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Block of the card's mint; its timestamp is the issue date.
+    minted_block: Mapped[int] = mapped_column(sa.BigInteger)
+    minted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Block in which the current holder received it (mint, transfer or recovery).
+    acquired_block: Mapped[int] = mapped_column(sa.BigInteger)
