@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.chain.client import ContractRevert
+
 
 class MintError(Exception):
     """Base of every failure while issuing or changing resident cards."""
@@ -20,3 +25,65 @@ class TransactionFailed(MintError):
         self.action = action
         self.reason = reason
         self.transaction_hash = transaction_hash
+
+
+class InvalidMintRequest(MintError):
+    """An argument the contract would refuse anyway, caught before anything is signed."""
+
+
+class ContractRejected(TransactionFailed):
+    """The contract refused the transaction; names its custom error and the error's arguments.
+
+    Raised at gas estimation (nothing was sent) or, when the chain changed between estimation
+    and mining, after a mined transaction reverted (then `transaction_hash` is set).
+    """
+
+    def __init__(self, action: str, revert: ContractRevert, transaction_hash: str | None = None) -> None:
+        sent = "" if transaction_hash else " Nothing was sent."
+        super().__init__(action, f"the contract refused: {revert}.{sent} {next_step(revert.name)}", transaction_hash)
+        self.revert = revert
+        self.error_name = revert.name
+        self.arguments = dict(revert.arguments)
+
+
+class ChainNodeStopped(MintError):
+    """The node stopped answering in the middle of a write."""
+
+    def __init__(self, action: str, rpc_url: str, reason: str, transaction_hash: str | None = None) -> None:
+        if transaction_hash is None:
+            when = "before anything was sent"
+        else:
+            when = f"after transaction {transaction_hash} was signed; it may or may not be mined"
+        super().__init__(
+            f"{action} failed: the chain node at {rpc_url} stopped answering ({reason}) {when}. "
+            "Start the node again (or check the network), then rerun the command to continue."
+        )
+        self.rpc_url = rpc_url
+        self.transaction_hash = transaction_hash
+
+
+#: What to do next after each of the contract's refusals, by custom-error name.
+_NEXT_STEPS = {
+    "WalletAlreadyHoldsCard": "A wallet holds at most one card: leave this wallet out, or revoke or recover its card first.",
+    "MintBatchRecipientHoldsCard": "That wallet already holds a card: remove the entry from the batch and rerun.",
+    "MintBatchDuplicateRecipient": "A wallet may appear once per batch: remove the repeated entry and rerun.",
+    "MintBatchInvalidRecipient": "That entry is the zero address: fix or remove it and rerun.",
+    "MintBatchMissingMetadataDigest": "That entry has no metadata digest: build its metadata first and rerun.",
+    "MintBatchLengthMismatch": "Give exactly one metadata digest per recipient.",
+    "MintBatchEmpty": "Give at least one recipient.",
+    "MissingMetadataDigest": "Build the card's metadata first; the digest is the sha2-256 of its JSON block.",
+    "ERC721NonexistentToken": "Check the resident number: that card was never issued, or it was revoked.",
+    "ERC721InvalidReceiver": "Give a real wallet address, not the zero address.",
+    "AccessControlUnauthorizedAccount": "Sign with an account that has that role, or have the town's admin grant it.",
+    "AttendanceAlreadyAnchored": "Anchors are final: this event's attendance is already on chain.",
+    "InvalidAttendanceAnchor": "Anchor a non-zero Merkle root with at least one attendee.",
+    "ResidentCardLocked": "Cards of this collection are soulbound; an admin can move one with a recovery.",
+    "ResidentCardsSoulbound": "Cards of this collection are soulbound; an admin can move one with a recovery.",
+}
+
+
+def next_step(error_name: str | None) -> str:
+    return _NEXT_STEPS.get(
+        error_name or "",
+        "Check the arguments against the contract's documentation (contracts/DigitalResident.sol) and rerun.",
+    )

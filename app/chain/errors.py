@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.chain.client import ContractRevert
+
 
 class ChainError(Exception):
     """Base of every chain failure the site reports."""
@@ -50,3 +55,40 @@ class ArtifactMissing(ChainError):
 
 class AnvilUnavailable(ChainError):
     """The local anvil binary is missing or would not start."""
+
+
+class NodeStoppedAnswering(ChainError):
+    """The node answered when the site connected, but not for this read."""
+
+    def __init__(self, rpc_url: str, action: str, reason: str) -> None:
+        super().__init__(
+            f"{action} failed: the chain node at {rpc_url} stopped answering ({reason}). "
+            "Check that it is running (`residents chain` starts the local one) or that the network is up, then retry."
+        )
+        self.rpc_url = rpc_url
+
+
+class ContractCallReverted(ChainError):
+    """A read the contract should always answer reverted; carries the decoded custom error."""
+
+    def __init__(self, action: str, address: str, revert: ContractRevert) -> None:
+        super().__init__(
+            f"{action} failed: the contract at {address} refused: {revert}. "
+            "Check that RESIDENT_CONTRACT_ADDRESS points at a DigitalResident contract built from this checkout."
+        )
+        self.revert = revert
+
+
+class CardNotFound(ChainError):
+    def __init__(self, resident_number: int, address: str) -> None:
+        super().__init__(
+            f"Card {resident_number} does not exist on {address}: it was never issued, or it was revoked. "
+            "Check the resident number."
+        )
+        self.resident_number = resident_number
+
+
+class UnknownRole(ChainError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"There is no role named {name!r} on the resident contract. Use one of: {', '.join(known)}.")
+        self.name = name

@@ -1,4 +1,4 @@
-"""mint jobs
+"""exchange events
 
 Revision ID: 0007
 Revises: 0006
