@@ -38,10 +38,16 @@ residents.add_command(routes_command)
 
 
 def _stop_on_sigterm() -> None:
+    """Make SIGTERM and SIGINT (Ctrl-C) unwind through `finally`, so the chain we started is stopped.
+
+    SIGINT is set explicitly: a process started in the background by a shell inherits it ignored.
+    """
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _local_port(rpc_url: str) -> int | None:

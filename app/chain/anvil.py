@@ -50,7 +50,9 @@ class AnvilProcess:
             # --state loads the file at start and dumps to it; every second and at shutdown.
             args += ["--state", str(state_path), "--state-interval", "1"]
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        # Its own session: Ctrl-C in the terminal reaches only our process, which then stops anvil
+        # with SIGTERM so that anvil writes its state file before it exits.
+        self.process = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         if log_path:
             log.close()  # type: ignore[union-attr]
 
