@@ -183,12 +183,18 @@ def revert_data(exc: BaseException) -> bytes | None:
 
     web3 puts it in `.data` as a hex string for geth, anvil and Hardhat; other nodes and
     providers nest it in a dict ({"data": "0x…"}, {"originalError": {"data": …}}), prefix it
-    with "Reverted ", or leave it only in the exception's arguments.
+    with "Reverted ", or leave it only in the arguments of the exception or of the one it was
+    raised from (eth-tester re-raises with the raw bytes on the original exception).
     """
-    for candidate in (getattr(exc, "data", None), *exc.args):
-        found = _find_hex(candidate, depth=0)
-        if found is not None:
-            return found
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 5:
+        seen.add(id(current))
+        for candidate in (getattr(current, "data", None), *current.args):
+            found = _find_hex(candidate, depth=0)
+            if found is not None:
+                return found
+        current = current.__cause__ or current.__context__
     return None
 
 
