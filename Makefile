@@ -48,6 +48,12 @@ $(STAMPS)/contracts: $(SOLIDITY) hardhat.config.js $(STAMPS)/npm
 	$(WITH_NODE22) npx hardhat build --quiet
 	touch $@
 
+# js-ipfs, the real IPFS node the Kubo-client tests start (DESIGN.md section 4). When it cannot be
+# installed here, those tests skip and say why; nothing else depends on it.
+$(STAMPS)/ipfs: toolchain/ipfs/package.json toolchain/ipfs/package-lock.json $(STAMPS)/node22
+	@if (cd toolchain/ipfs && $(WITH_NODE22) npm ci --no-audit --no-fund --loglevel=error); then touch $@; \
+	else echo "Could not install js-ipfs in toolchain/ipfs; the IPFS daemon tests will be skipped."; fi
+
 %.mo: %.po $(STAMPS)/python
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics
 
@@ -74,7 +80,7 @@ chromium:
 	    || echo "Could not install chromium; the browser tests will be skipped. Install it with: apt-get install -y chromium"; \
 	else echo "Chromium is missing; the browser tests will be skipped. Install it with: sudo apt-get install -y chromium"; fi
 
-test: install contracts translations chromium
+test: install contracts translations chromium $(STAMPS)/ipfs
 	$(MAKE) --no-print-directory test-python test-contracts
 
 test-python:
