@@ -18,12 +18,16 @@ SOLIDITY := $(shell find contracts -name '*.sol' 2>/dev/null)
 PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help install run test test-python test-contracts contracts translations messages chromium bench-gas clean
+.PHONY: help install run test test-python test-contracts contracts translations messages chromium bench-gas bench-gating bench-mint prod-local reliability clean
 
 help:
 	@echo "make run    install everything, start the local chain, deploy, serve http://127.0.0.1:5000"
 	@echo "make test   install everything, run the Python and Hardhat tests"
 	@echo "make bench-gas   gas of the resident contract against an OpenZeppelin reference"
+	@echo "make bench-gating   10,000 residents: indexer catch-up, gated page throughput, chain calls, access removal"
+	@echo "make bench-mint   1,000 residents minted end to end from a CSV (image, IPFS, chain)"
+	@echo "make prod-local   the production profile here: PostgreSQL, Redis, anvil, indexer, gunicorn on :8000"
+	@echo "make reliability   load, faults and hostile input against the production profile (< 15 min)"
 
 $(STAMPS):
 	mkdir -p $@
@@ -93,6 +97,25 @@ test-contracts:
 
 bench-gas: install contracts
 	$(WITH_NODE22) npx hardhat run bench/gas/gas.js
+
+bench-gating: install contracts
+	$(BIN)/python bench/gating/gating.py
+
+bench-mint: install contracts
+	$(BIN)/python bench/mint/mint.py
+
+# Forums at 10,000 residents and 100,000 posts: gunicorn, 8 clients, queries per page view.
+.PHONY: bench-forums
+bench-forums: install
+	$(BIN)/python bench/forums/run.py
+
+# The production profile on this machine (PostgreSQL and Redis must run on 127.0.0.1); Ctrl-C
+# stops everything it started. PROD_LOCAL_ARGS="--ipfs-daemon" runs a real js-ipfs node too.
+prod-local: install contracts translations
+	$(BIN)/python scripts/prod_local.py $(PROD_LOCAL_ARGS)
+
+reliability: install contracts translations $(STAMPS)/ipfs
+	$(BIN)/python -u bench/reliability/reliability.py
 
 clean:
 	rm -rf build $(VENV) node_modules $(NODE22_DIR)/node_modules $(MO_FILES)

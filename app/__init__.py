@@ -16,9 +16,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.as_mapping())
     app.config["SETTINGS"] = config
 
+    from app.database import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter
+
     from app.instance import prepare_instance
+    from app.logs import configure_logging
 
     prepare_instance(app)
+    configure_logging(app)
 
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, select_timezone
@@ -36,16 +42,24 @@ def create_app(config: Config | None = None) -> Flask:
 
     from app import models  # noqa: F401  (registers every table with the metadata)
     from app.auth.views import bp as auth_bp
+    from app.health import bp as health_bp
     from app.i18n import bp as i18n_bp
     from app.pages.views import bp as pages_bp
+    from app.staff.views import bp as staff_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(i18n_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(staff_bp)
 
     from community import register_community
 
     register_community(app)
+
+    from minting.gateway import register_gateway
+
+    register_gateway(app)
 
     from app.database import register_unit_of_work
     from app.errors import register_error_handlers

@@ -48,16 +48,34 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "CHAIN_RPC_URL": ("http://127.0.0.1:8545", "JSON-RPC endpoint of the chain (anvil locally, a testnet provider in real use)."),
     "CHAIN_ID": (str(LOCAL_CHAIN_ID), "Chain id the node must report; 31337 is the local anvil chain."),
     "CHAIN_CONFIRMATIONS": ("0", "Blocks the indexer waits before trusting a log (0 on the local chain)."),
+    "INDEXER_MAX_LAG_BLOCKS": ("5", "When the indexer is more blocks behind the chain than this (or its heartbeat stopped), gated pages say so and check the card on the chain directly."),
     "RESIDENT_CONTRACT_ADDRESS": (None, "Address of the DigitalResident contract. Default: the one `residents deploy` recorded for CHAIN_ID."),
     "CARD_SOULBOUND": ("true", "Deploy cards as soulbound (ERC-5192 locked) or transferable; fixed at deploy time."),
     "IPFS_BACKEND": ("local", "`local` (block store in the instance folder, served at /ipfs/) or `kubo` (a Kubo-compatible daemon)."),
     "IPFS_API_URL": ("http://127.0.0.1:5001", "Kubo RPC API, used when IPFS_BACKEND=kubo."),
     "IPFS_TIMEOUT_SECONDS": ("30", "Timeout for each call to the IPFS daemon."),
+    "LOG_FORMAT": ("text", "`text` (one readable line per event) or `json` (one JSON object per line for a log collector: every request with method, path, status, duration, request id and account id)."),
     "RATELIMIT_STORAGE_URI": ("memory://", "Where rate-limit counters live: `memory://` for one process, `redis://127.0.0.1:6379/0` when several workers serve the site."),
     "RESIDENTS_MINTER_KEY": (None, "Hex private key of the minting wallet (any chain but 31337). Never logged or stored."),
     "RESIDENTS_MINTER_KEYSTORE": (None, "Path of an encrypted JSON keystore for the minting wallet, instead of RESIDENTS_MINTER_KEY."),
     "RESIDENTS_MINTER_KEYSTORE_PASSWORD": (None, "Password of the keystore; asked on the terminal when unset."),
+    "FORUM_EDIT_WINDOW_MINUTES": ("30", "Minutes after posting during which residents may edit their own forum posts (0: no editing)."),
+    "LOCAL_GOVERNMENT_CODE": ("063223", "全国地方公共団体コード (6 digits with check digit) written into the open-data event list; 063223 is Nishikawa-machi."),
+    "LOCAL_GOVERNMENT_PREFECTURE": ("山形県", "Prefecture name written into the open-data event list."),
+    "LOCAL_GOVERNMENT_NAME": ("西川町", "Municipality name written into the open-data event list (also its organizer)."),
 }
+
+
+def _local_government_code(raw: str) -> str:
+    """Check a 全国地方公共団体コード: five digits and the JIS X 0402 check digit (mod 11)."""
+    code = raw.strip()
+    if len(code) != 6 or not code.isdigit():
+        raise ConfigError("LOCAL_GOVERNMENT_CODE", f"expected 6 digits (e.g. 063223 for Nishikawa-machi), got {raw!r}.")
+    remainder = sum(int(digit) * weight for digit, weight in zip(code[:5], (6, 5, 4, 3, 2))) % 11
+    expected = (11 - remainder) % 10 if remainder else 1
+    if int(code[5]) != expected:
+        raise ConfigError("LOCAL_GOVERNMENT_CODE", f"the check digit of {code} should be {expected}; copy the code from the 総務省 list.")
+    return code
 
 
 class Config:
@@ -88,6 +106,7 @@ class Config:
             raise ConfigError("CHAIN_RPC_URL", f"expected an http(s) JSON-RPC URL, got {self.CHAIN_RPC_URL!r}.")
         self.CHAIN_ID = _int("CHAIN_ID", get("CHAIN_ID") or "", minimum=1)
         self.CHAIN_CONFIRMATIONS = _int("CHAIN_CONFIRMATIONS", get("CHAIN_CONFIRMATIONS") or "0")
+        self.INDEXER_MAX_LAG_BLOCKS = _int("INDEXER_MAX_LAG_BLOCKS", get("INDEXER_MAX_LAG_BLOCKS") or "")
         self.RESIDENT_CONTRACT_ADDRESS = get("RESIDENT_CONTRACT_ADDRESS")
         self.CARD_SOULBOUND = _bool("CARD_SOULBOUND", get("CARD_SOULBOUND") or "")
         self.IPFS_BACKEND = get("IPFS_BACKEND")
@@ -95,11 +114,20 @@ class Config:
             raise ConfigError("IPFS_BACKEND", f"expected local or kubo, got {self.IPFS_BACKEND!r}.")
         self.IPFS_API_URL = get("IPFS_API_URL")
         self.IPFS_TIMEOUT_SECONDS = _int("IPFS_TIMEOUT_SECONDS", get("IPFS_TIMEOUT_SECONDS") or "", minimum=1)
+        self.LOG_FORMAT = get("LOG_FORMAT")
+        if self.LOG_FORMAT not in {"text", "json"}:
+            raise ConfigError("LOG_FORMAT", f"expected text or json, got {self.LOG_FORMAT!r}.")
         self.RATELIMIT_STORAGE_URI = get("RATELIMIT_STORAGE_URI")
+        # When Redis goes away, count in each worker's memory instead of failing every request.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RESIDENTS_MINTER_KEY = get("RESIDENTS_MINTER_KEY")
         self.RESIDENTS_MINTER_KEYSTORE = get("RESIDENTS_MINTER_KEYSTORE")
         self.RESIDENTS_MINTER_KEYSTORE_PASSWORD = get("RESIDENTS_MINTER_KEYSTORE_PASSWORD")
+        self.LOCAL_GOVERNMENT_CODE = _local_government_code(get("LOCAL_GOVERNMENT_CODE") or "")
+        self.LOCAL_GOVERNMENT_PREFECTURE = get("LOCAL_GOVERNMENT_PREFECTURE")
+        self.LOCAL_GOVERNMENT_NAME = get("LOCAL_GOVERNMENT_NAME")
+        self.FORUM_EDIT_WINDOW_MINUTES = _int("FORUM_EDIT_WINDOW_MINUTES", get("FORUM_EDIT_WINDOW_MINUTES") or "")
 
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

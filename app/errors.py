@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request, session
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
@@ -20,7 +22,15 @@ ERROR_TEXT = {
     413: (_l("What you sent is too large"), _l("Send a smaller file or a shorter text.")),
     429: (_l("Too many requests"), _l("Please wait a minute and try again.")),
     500: (_l("Something went wrong on our side"), _l("Nothing you did caused this. Please try again in a few minutes; if it keeps happening, tell the town office.")),
+    503: (_l("The site is busy or being maintained"), _l("Please try again shortly. If you were sending something, check whether it arrived before you send it again.")),
 }
+
+#: The database went away (restart, failover, network) or has no free connection: the request
+#: was rolled back, so "try again shortly" is true, and a 503 tells proxies and monitors so.
+#: PendingRollbackError: the connection died inside this request's transaction.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError, sa_exc.PendingRollbackError)
+#: Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 15
 
 
 def wants_json() -> bool:
@@ -35,7 +45,51 @@ def render_error(status: int, detail: str | None = None) -> ResponseReturnValue:
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
 
 
+def _locale_without_account() -> str:
+    """Pick the page language from the session or the browser: the account needs the database."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return str(chosen)
+    return request.accept_languages.best_match(languages) or "ja"
+
+
+def database_unavailable() -> ResponseReturnValue:
+    """Answer 503 "try again shortly" without touching the database (no account, no navigation)."""
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:  # the connection is gone; the pool replaces it on next use
+        pass
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    locale = _locale_without_account()
+    with force_locale(locale):
+        title, advice = ERROR_TEXT[503]
+        if wants_json():
+            return {"error": str(title), "detail": str(advice), "status": 503}, 503, headers
+        # Not render_template(): its context processors load the signed-in account (Flask-Login's
+        # current_user), which needs the very database that is away.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        return page.render(title=title, advice=advice, current_locale=lambda: locale), 503, headers
+
+
+def _database_error(error: BaseException) -> bool:
+    cause = getattr(error, "original_exception", None) or error
+    return isinstance(cause, DATABASE_UNAVAILABLE)
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.DisconnectionError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    @app.errorhandler(sa_exc.PendingRollbackError)
+    def database_error(error: Exception) -> ResponseReturnValue:
+        # One line, no traceback: during an outage every request lands here.
+        cause = getattr(error, "orig", None) or error
+        first_line = (str(cause).strip().splitlines() or [""])[0]
+        app.logger.warning("database unavailable on %s %s: %s: %s", request.method, request.path, type(cause).__name__, first_line)
+        return database_unavailable()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return render_error(400, str(_l("The form expired or was sent from another site. Reload the page and try again.")))
@@ -44,10 +98,16 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         if isinstance(error, InternalServerError):
             return internal_error(error)
+        # The request fails anyway (4xx rolls back); rolling back first lets the error page load
+        # the account even when the connection died inside this request's transaction.
+        db.session.rollback()
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:
+        # Raised while committing (after the view) it arrives wrapped in an InternalServerError.
+        if _database_error(error):
+            return database_error(getattr(error, "original_exception", None) or error)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         return render_error(500)

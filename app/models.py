@@ -8,9 +8,15 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
 from app.auth.models import Account, StaffRole
-from app.chain.models import Deployment, Holding
+from app.chain.models import CardEvent, Deployment, Holding, IndexedBlock, IndexerCheckpoint
+from app.cards.models import IssuedCard  # noqa: F401
+from minting.models import MintJob, MintJobResident  # noqa: F401
+from community.forums.models import ForumCategory, ForumPost, ForumReader, ForumReadMarker, ForumReport, ForumThread  # noqa: F401
+from community.meetups.models import CalendarFeed, Meetup, Rsvp  # noqa: F401
+from community.notifications.models import Notification  # noqa: F401
+from community.exchange.models import CheckIn, ExchangeEvent, Registration  # noqa: F401
 
-__all__ = ["Account", "AuditEntry", "Deployment", "Holding", "StaffRole"]
+__all__ = ["Account", "AuditEntry", "CardEvent", "Deployment", "Holding", "IndexedBlock", "IndexerCheckpoint", "StaffRole"]
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -72,6 +72,20 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+#: Search structures the forums migration makes by hand (FTS5 tables on SQLite, trigram GIN
+#: indexes on PostgreSQL); they are not in the models, so autogenerate must not drop them.
+HAND_MADE_PREFIXES = ("forum_posts_trigram", "forum_threads_trigram", "forum_posts_grams", "forum_threads_grams")
+HAND_MADE_INDEXES = {"ix_forum_posts_body_trgm", "ix_forum_threads_title_trgm", "ix_forum_posts_grams", "ix_forum_threads_grams"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if reflected and type_ == "table" and name and name.startswith(HAND_MADE_PREFIXES):
+        return False
+    if reflected and type_ == "index" and name in HAND_MADE_INDEXES:
+        return False
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -101,6 +115,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            include_object=include_object,
             **conf_args
         )
 

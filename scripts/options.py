@@ -19,6 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 REPORTED_ERRORS = (ConfigError, ChainError, MintError)
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+dry_run_option = click.option("--dry-run", is_flag=True, help="Check and show what would happen; write nothing, send nothing.")
 
 
 def reports_errors(command: F) -> F:

@@ -58,9 +58,15 @@ def reset_schema() -> None:
     """Drop every table, then build the schema with the real Alembic migrations."""
     from flask_migrate import upgrade
 
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    if db.engine.dialect.name == "postgresql":
+        # Everything a migration made (tables, functions, triggers, indexes) goes with the schema.
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     upgrade()
 
 

@@ -28,6 +28,8 @@ class Account(UserMixin, db.Model):
     display_name: Mapped[str | None] = mapped_column(sa.String(80))
     #: Language the person chose ("ja" or "en"); None means follow the browser.
     locale: Mapped[str | None] = mapped_column(sa.String(8))
+    #: The resident agreed to show their display name on their public profile page.
+    profile_public: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     staff_roles: Mapped[list[StaffRole]] = relationship(back_populates="account", lazy="selectin", cascade="all, delete-orphan")
@@ -58,3 +60,21 @@ class StaffRole(db.Model):
     granted_by: Mapped[str] = mapped_column(sa.String(64))
 
     account: Mapped[Account] = relationship(back_populates="staff_roles")
+
+
+class SignInNonce(db.Model):
+    """A sign-in message the server issued and has not yet seen signed; deleted when used.
+
+    Kept in the database, not the session, so that any worker can accept the signature and
+    so that deleting the row is the one atomic step that makes a message single-use.
+    """
+
+    __tablename__ = "sign_in_nonces"
+
+    #: The EIP-4361 nonce (alphanumeric, from `siwe.new_nonce()`).
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: The checksummed address the message was issued for; only it may sign this nonce.
+    address: Mapped[str] = mapped_column(sa.String(42))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The message's Expiration Time; expired rows are swept when new messages are issued.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -43,7 +43,9 @@ NODE_FAILURES: tuple[type[BaseException], ...] = (requests.RequestException, OSE
 
 def connect(rpc_url: str, expected_chain_id: int, timeout: float = 10.0) -> Web3:
     """Return a Web3 connected to `rpc_url`, after checking the node answers with the expected chain id."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # No silent retries inside web3: a hung node would stall a page for several timeouts. Callers
+    # decide what to do instead (the indexer backs off, a mint run is resumed by rerunning it).
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
     try:
         actual = w3.eth.chain_id
     except (requests.RequestException, Web3Exception, OSError, ValueError) as exc:

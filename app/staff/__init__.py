@@ -1,0 +1,1 @@
+"""The town office's pages: the dashboard and the audit log."""

@@ -1,0 +1,1 @@
+"""Metaverse meetups with the mayor: scheduling, gated invitations, RSVP and waitlist, calendars, reminders."""

@@ -1,0 +1,153 @@
+"""Attendance anchored on a real anvil chain: one transaction per event, a crash-safe re-run, and
+proofs checked against the on-chain root by `residents verify-attendance`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from flask import Flask
+
+from app.chain.anvil import AnvilProcess
+from app.chain.client import ResidentRegistry, Role, connect
+from app.extensions import db
+from community.exchange import service
+from community.exchange.anchoring import ChainAnchor
+from community.exchange.merkle import verify_proof
+from minting.keys import ANVIL_DEV_KEY
+from minting.minter import Minter
+from tests.unit.conftest_exchange import ENDS, STARTS, T0, attached, draft
+
+pytestmark = pytest.mark.chain
+
+DURING = STARTS + timedelta(minutes=10)
+
+
+@pytest.fixture
+def chain_anchor(anvil: AnvilProcess) -> ChainAnchor:
+    """A fresh DigitalResident whose minter also holds ORGANIZER_ROLE (as `residents deploy` grants on 31337)."""
+    minter = Minter(connect(anvil.rpc_url, 31337), Account.from_key(ANVIL_DEV_KEY))
+    receipt = minter.deploy_resident_contract("Nishikawa Digital Resident", "NDR", True, "")
+    assert receipt.contract_address is not None
+    registry = ResidentRegistry(minter.w3, receipt.contract_address)
+    if not registry.has_role(Role.ORGANIZER, minter.address):
+        minter.grant_role(registry.address, Role.ORGANIZER, minter.address)
+    return ChainAnchor(registry, minter, 31337)
+
+
+@pytest.fixture
+def attended_event(app: Flask, create_account, give_card) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    """An event that has ended, with three residents checked in by pass."""
+    organizer_id = create_account(roles=("organizer",)).id
+    residents = [create_account() for _ in range(3)]
+    for resident in residents:
+        give_card(resident.address)
+    settings = service.CheckInSettings("test-secret-key", 31337, None)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        organizer = db.session.get(type(residents[0]), organizer_id)
+        event = service.create_event(organizer, draft(), now=T0)
+        for resident in residents:
+            token = service.issue_pass(attached(resident), event.id, settings, now=T0).token
+            service.check_in_with_pass(organizer, event.id, token, settings, now=DURING)
+        db.session.commit()
+        yield event.id, [resident.address for resident in residents]
+
+
+def _close(app: Flask, event_id: int, anchor: ChainAnchor) -> service.CloseOutcome:
+    organizer = db.session.scalar(db.select(service.Account).join(service.Account.staff_roles))  # type: ignore[attr-defined]
+    return service.close_event(organizer, event_id, anchor, now=ENDS + timedelta(minutes=1))
+
+
+def test_closing_anchors_the_root_once_and_proofs_verify_against_the_chain(app: Flask, runner, chain_anchor: ChainAnchor, attended_event, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    event_id, addresses = attended_event
+    w3 = chain_anchor.minter.w3
+    outcome = _close(app, event_id, chain_anchor)
+    db.session.commit()
+    assert outcome.transaction is not None
+    on_chain = chain_anchor.registry.attendance_root(event_id)
+    assert on_chain is not None and on_chain.attendee_count == 3
+    assert "0x" + on_chain.merkle_root.hex() == outcome.event.attendance_root
+    receipt = w3.eth.get_transaction_receipt(outcome.transaction)
+    assert receipt["status"] == 1 and receipt["to"] == chain_anchor.registry.address
+
+    block = w3.eth.block_number
+    assert _close(app, event_id, chain_anchor).already_closed
+    assert w3.eth.block_number == block, "closing again sends nothing"
+
+    proofs = []
+    for address in addresses:
+        signed_in = db.session.scalar(db.select(service.Account).filter_by(address=address))  # type: ignore[attr-defined]
+        document = service.attendance_proof(signed_in, event_id)
+        # (a) in Python against the root read from the chain
+        assert verify_proof(on_chain.merkle_root, bytes.fromhex(document["leaf"][2:]), [bytes.fromhex(p[2:]) for p in document["proof"]])
+        proofs.append(document)
+
+    # (b) with the documented command, for an attendee: OK, exit 0
+    good = tmp_path / "proof.json"
+    good.write_text(json.dumps(proofs[0]))
+    result = runner.invoke(args=["verify-attendance", str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK:") and addresses[0] in result.output
+
+    # ... and a tampered proof: NOT OK with the reason, exit 1
+    stranger = {**proofs[0], "address": Account.create().address}
+    bad = tmp_path / "tampered.json"
+    bad.write_text(json.dumps(stranger))
+    result = runner.invoke(args=["verify-attendance", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith("NOT OK:") and "does not belong" in result.output
+
+    forged_root = {**proofs[1], "proof": proofs[1]["proof"][:-1], "root": "0x" + "ab" * 32}
+    bad.write_text(json.dumps(forged_root))
+    result = runner.invoke(args=["verify-attendance", str(bad)])
+    assert result.exit_code == 1 and "root anchored on chain is" in result.output
+
+
+def test_a_rerun_after_a_crash_records_the_on_chain_root_without_a_second_transaction(app: Flask, chain_anchor: ChainAnchor, attended_event) -> None:  # type: ignore[no-untyped-def]
+    event_id, _ = attended_event
+    w3 = chain_anchor.minter.w3
+    first = _close(app, event_id, chain_anchor)
+    assert first.transaction is not None
+    db.session.rollback()  # the process died after the transaction was mined, before the commit
+    assert db.session.get(service.ExchangeEvent, event_id).status == "scheduled"
+
+    block = w3.eth.block_number
+    again = _close(app, event_id, chain_anchor)
+    db.session.commit()
+    assert again.recovered and again.transaction is None
+    assert w3.eth.block_number == block, "no second transaction"
+    assert again.event.status == "closed" and again.event.attendance_root == first.event.attendance_root
+
+
+def test_the_cli_closes_an_event_and_is_safe_to_rerun(app: Flask, runner, chain_anchor: ChainAnchor, create_account, give_card) -> None:  # type: ignore[no-untyped-def]
+    from app.timeutil import utcnow
+
+    organizer_id = create_account(roles=("organizer",)).id
+    resident = create_account()
+    give_card(resident.address)
+    starts = utcnow() - timedelta(hours=3)
+    settings = service.CheckInSettings("test-secret-key", 31337, None)
+    with app.test_request_context():
+        organizer = db.session.get(service.Account, organizer_id)  # type: ignore[attr-defined]
+        event = service.create_event(organizer, draft(starts_at=starts, ends_at=starts + timedelta(hours=2), registration_deadline=starts), now=starts - timedelta(days=1))
+        token = service.issue_pass(attached(resident), event.id, settings, now=starts).token
+        service.check_in_with_pass(organizer, event.id, token, settings, now=starts + timedelta(minutes=5))
+        upcoming = service.create_event(organizer, draft(), now=utcnow())
+        db.session.commit()
+        event_id, upcoming_id = event.id, upcoming.id
+    app.extensions["exchange_anchor_factory"] = lambda _app: chain_anchor
+    try:
+        result = runner.invoke(args=["exchange", "close", str(event_id)])
+        assert result.exit_code == 0, result.output
+        assert f"Event {event_id} closed (1 attendee(s), root 0x" in result.output and "transaction 0x" in result.output
+        assert chain_anchor.registry.attendance_root(event_id) is not None
+        result = runner.invoke(args=["exchange", "close", str(event_id)])
+        assert result.exit_code == 0 and "already closed" in result.output
+        result = runner.invoke(args=["exchange", "close", str(upcoming_id)])
+        assert result.exit_code == 1 and "can be closed after it ends" in result.output
+    finally:
+        app.extensions.pop("exchange_anchor_factory")
