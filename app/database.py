@@ -20,8 +20,9 @@ def register_unit_of_work(app: Flask) -> None:
         return response
 
 
-#: The largest id a BIGINT (and SQLite's INTEGER) column holds; larger numbers in a URL name nothing.
-MAX_ROW_ID = 2**63 - 1
+#: The largest id our smallest id column holds (INTEGER primary keys are 32-bit on PostgreSQL);
+#: a larger number in a URL names nothing and must not reach the database, which would refuse it.
+MAX_ROW_ID = 2**31 - 1
 
 
 def row_id(text: str) -> int:
@@ -33,7 +34,7 @@ def row_id(text: str) -> int:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:…>` in every route: numbers past 64 bits are a 404, not a database overflow."""
+    """`<int:…>` in every route: numbers past MAX_ROW_ID are a 404, not a database error."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ROW_ID)

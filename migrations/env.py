@@ -111,16 +111,30 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            render_item=render_item,
-            include_object=include_object,
-            **conf_args
-        )
+        # SQLite rebuilds a table to alter it (batch mode): copy, drop the old one, rename. With
+        # foreign keys on, dropping the old table would cascade and delete the rows that point at
+        # it (staff roles, RSVPs, …). The pragma only works outside a transaction, so it is set
+        # first, and put back afterwards because the connection returns to the pool.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                render_item=render_item,
+                include_object=include_object,
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

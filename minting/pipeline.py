@@ -57,6 +57,9 @@ FAULT_EXIT_CODE = 75
 BOUNDARIES = ("rendered", "stored", "submitted", "mined", "confirmed")
 
 DEFAULT_BATCH_SIZE = 100
+#: Blocks below the head within which a confirmed card is checked again on resume; deeper blocks
+#: are final for our purposes (anvil loses at most its last second, public-chain reorgs are shallow).
+RECHECK_DEPTH = 64
 
 #: The contract's refusals that name one bad entry of a batch: that resident fails, the rest go on.
 _ENTRY_REFUSALS = ("MintBatchRecipientHoldsCard", "MintBatchDuplicateRecipient", "MintBatchInvalidRecipient")
@@ -208,6 +211,7 @@ class MintPipeline:
         session = db.session()
         expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
         try:
+            self._recheck_recent(job)
             self._reconcile([row for row in job.residents if row.state == Step.SUBMITTED])
             while True:
                 chunk = [row for row in job.residents if row.state in OPEN_STEPS][: self.batch_size]
@@ -385,6 +389,30 @@ class MintPipeline:
         row.image_cid = prepared.image_cid
         row.metadata_cid = prepared.metadata_cid
         self._confirm(row, number, block)
+
+    def _recheck_recent(self, job: MintJob) -> None:
+        """Make sure recently confirmed cards are still on the chain before trusting them.
+
+        A chain can lose its newest blocks: a local anvil killed before it saved its state, or a
+        reorganisation on a public chain. A row confirmed in such a block names a card that no
+        longer exists, so it goes back to "submitted" and `_reconcile` finds out what is true now.
+        """
+        recent = [row for row in job.residents if row.state == Step.CONFIRMED]
+        if not recent:
+            return
+        head = self._chain(self.tools.registry.latest_block)
+        registry = self.tools.registry
+        for row in recent:
+            if row.block_number is not None and row.block_number <= head - RECHECK_DEPTH:
+                continue
+            number = row.resident_number
+            if number is not None and self._chain(lambda row=row: registry.card_of(row.address)) == number:
+                continue
+            row.state = Step.SUBMITTED
+            stale = db.session.get(IssuedCard, number) if number is not None else None
+            if stale is not None and stale.metadata_cid == row.metadata_cid:
+                db.session.delete(stale)
+        self._commit()
 
     def _reconcile(self, rows: Sequence[MintJobResident]) -> None:
         """Find out on chain what became of residents whose transaction was signed."""

@@ -282,6 +282,10 @@ class ResidentRegistry:
     def last_resident_number(self) -> int:
         return int(self._read("Reading the last resident number", self.contract.functions.lastResidentNumber()))
 
+    def latest_block(self) -> int:
+        """Return the number of the node's latest block."""
+        return int(_call(self.w3, self.address, "Reading the latest block number", lambda: self.w3.eth.block_number))
+
     def contract_uri(self) -> str:
         return str(self._read("Reading the collection URI", self.contract.functions.contractURI()))
 

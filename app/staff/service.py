@@ -10,8 +10,6 @@ a rename there fails here.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections import Counter
@@ -33,6 +31,7 @@ from app.chain.models import Holding, IndexerCheckpoint
 from app.config import Config
 from app.extensions import db
 from app.formatting import TOKYO
+from app.spreadsheet import BOM, csv_line
 from community.gating.service import require_role
 
 #: Who may open the staff pages: organizers (the mayor's office); admins hold every role.
@@ -616,18 +615,6 @@ def audit_page(account: Account | None, filters: AuditFilters, page: int = 1) ->
 AUDIT_CSV_HEADER = ("id", "occurred_at", "actor", "action", "target", "details")
 
 
-def _spreadsheet_safe(value: str) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is a formula to Excel and LibreOffice; details
-    # can hold text residents wrote, so such cells are prefixed with ' (OWASP "CSV injection").
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
-def _csv_line(values: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([_spreadsheet_safe(value) for value in values])
-    return buffer.getvalue()
-
-
 def export_audit_csv(account: Account | None, filters: AuditFilters) -> Iterator[str]:
     """Record the export, then return the matching entries as CSV lines (UTF-8 BOM first), oldest first.
 
@@ -640,10 +627,10 @@ def export_audit_csv(account: Account | None, filters: AuditFilters) -> Iterator
 
 def _audit_csv_lines(conditions: list[sa.ColumnElement[bool]]) -> Iterator[str]:
     # The BOM makes Excel, which many town offices open CSV files with, read UTF-8 Japanese correctly.
-    yield "\ufeff" + _csv_line(AUDIT_CSV_HEADER)
+    yield BOM + csv_line(AUDIT_CSV_HEADER)
     query = sa.select(AuditEntry).where(*conditions).order_by(AuditEntry.occurred_at, AuditEntry.id).execution_options(yield_per=500)
     for entry in db.session.scalars(query):
-        yield _csv_line(
+        yield csv_line(
             [
                 str(entry.id),
                 entry.occurred_at.astimezone(TOKYO).isoformat(timespec="seconds"),

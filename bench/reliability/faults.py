@@ -5,11 +5,11 @@ lost or doubled. Every fault returns a result dict: {"name", "status": "passed"|
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

@@ -12,14 +12,13 @@ disturbed, and the number stays machine-readable (備考 is free text).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.spreadsheet import csv_file
 from community.exchange.models import CANCELLED, CLOSED, ExchangeEvent
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -142,12 +141,7 @@ def rows(events: Sequence[ExchangeEvent], counts: Mapping[int, int], publisher: 
 
 def to_csv(table: Sequence[Mapping[str, Any]]) -> bytes:
     """Return the rows as CSV: UTF-8 with BOM (so spreadsheet software reads the Japanese), CRLF lines."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in table:
-        writer.writerow(["" if row[column] is None else row[column] for column in COLUMNS])
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_file(COLUMNS, ([row[column] for column in COLUMNS] for row in table))
 
 
 def to_json(table: Sequence[Mapping[str, Any]], publisher: Publisher, generated_at: datetime) -> dict[str, Any]:

@@ -199,14 +199,9 @@ def first_release_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("scratch_postgres"))
 
 
-def test_upgrade_keeps_the_rows_of_a_first_release_database(first_release_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    if first_release_url.startswith("sqlite"):
-        # Known bug, reported to the lead: on SQLite, 0008 rebuilds `accounts` (batch mode: a
-        # server_default that is not a plain string forces the copy-and-drop), and with
-        # PRAGMA foreign_keys=ON the drop cascades: every staff role (and every RSVP, registration,
-        # notification…) is deleted. Fix: foreign_keys=OFF around SQLite migrations in
-        # migrations/env.py. Strict: this test fails once that is fixed, so the mark comes off.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="0008 cascade-deletes staff_roles on SQLite"))
+def test_upgrade_keeps_the_rows_of_a_first_release_database(first_release_url: str, tmp_path: Path) -> None:
+    # On SQLite, 0008 rebuilds `accounts` (batch mode); with foreign keys on, the drop of the old
+    # table would cascade and delete every staff role. migrations/env.py turns them off meanwhile.
     app = site_on(first_release_url, tmp_path)
     migrate(app, FIRST_RELEASE)
     assert table_names(app) == {"accounts", "deployments", "audit_entries", "holdings", "staff_roles"}

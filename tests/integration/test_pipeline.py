@@ -247,6 +247,29 @@ def test_a_crash_at_each_step_is_resumed_by_rerunning(boundary: str, chain, app_
     assert_minted_exactly(job, registry, tools.store, addresses)  # type: ignore[arg-type]
 
 
+def test_cards_lost_with_the_newest_blocks_are_minted_again(own_anvil: dict[str, object], app_context: Flask, tmp_path: Path) -> None:
+    """The chain loses its newest blocks after the job recorded them confirmed (anvil killed before
+    it saved its state, or a reorg): the rerun notices and mints the lost cards again, once."""
+    minter, registry = deploy(own_anvil["process"].rpc_url)  # type: ignore[attr-defined]
+    data, addresses = residents_csv(6)
+    job = new_job(registry, data)
+    tools = make_tools(minter, registry, tmp_path / "ipfs")
+    snapshots: list[str] = []
+
+    def snapshot_after_the_first_batch(boundary: str) -> None:
+        if boundary == "confirmed" and not snapshots:
+            snapshots.append(minter.w3.provider.make_request("evm_snapshot", [])["result"])  # type: ignore[arg-type]
+
+    MintPipeline(tools, batch_size=3, fault=snapshot_after_the_first_batch).run(job)
+    assert [row.state for row in job.residents] == [Step.CONFIRMED] * 6
+    assert minter.w3.provider.make_request("evm_revert", [snapshots[0]])["result"] is True  # type: ignore[arg-type]
+    assert registry.last_resident_number() == 3 and registry.card_of(addresses[3]) is None
+
+    report = MintPipeline(tools, batch_size=3).run(job)
+    assert (report.confirmed, report.failed, report.still_open) == (6, 0, 0)
+    assert_minted_exactly(job, registry, tools.store, addresses)  # type: ignore[arg-type]
+
+
 def test_a_transaction_mined_but_not_recorded_is_found_on_chain(chain, app_context: Flask, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     minter, registry = chain
     data, addresses = residents_csv(4)
