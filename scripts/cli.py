@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
 from app import create_app
+from app.auth.models import STAFF_ROLES
 from app.chain.anvil import AnvilProcess, port_answers, start_anvil
 from app.config import LOCAL_CHAIN_ID, ConfigError
 from app.extensions import db
@@ -286,7 +287,7 @@ def _change_role(change_role, address: str, role: str):  # type: ignore[no-untyp
 
 @roles.command("grant")
 @click.argument("address")
-@click.argument("role", type=click.Choice(["admin", "organizer", "moderator"]))
+@click.argument("role", type=click.Choice(STAFF_ROLES))
 @with_appcontext
 @reports_errors
 def roles_grant(address: str, role: str) -> None:
@@ -302,7 +303,7 @@ def roles_grant(address: str, role: str) -> None:
 
 @roles.command("revoke")
 @click.argument("address")
-@click.argument("role", type=click.Choice(["admin", "organizer", "moderator"]))
+@click.argument("role", type=click.Choice(STAFF_ROLES))
 @with_appcontext
 @reports_errors
 def roles_revoke(address: str, role: str) -> None:
