@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import json
 import string
 import struct
@@ -670,6 +671,18 @@ def render_card_image(template: CardTemplate, face: CardFace) -> Image.Image:
 def render_card(template: CardTemplate, face: CardFace) -> bytes:
     """Render a resident's card as deterministic PNG bytes."""
     return encode_png(render_card_image(template, face))
+
+
+#: Width of the small card beside forum posts: shown 36 px wide, so sharp at 3x pixel density.
+THUMBNAIL_WIDTH = 120
+
+
+def render_thumbnail(card_png: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
+    """Scale a rendered card down to a small deterministic PNG (same card bytes -> same bytes)."""
+    with Image.open(io.BytesIO(card_png)) as card:
+        card = card.convert("RGB")
+        height = round(card.height * width / card.width)
+        return encode_png(card.resize((width, height), Image.Resampling.LANCZOS))
 
 
 def encode_png(image: Image.Image) -> bytes:

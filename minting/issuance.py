@@ -33,7 +33,7 @@ from minting.keys import load_minter_account
 from minting.metadata import MAX_BATCH_LENGTH, ResidentCard, metadata_json
 from minting.minter import Minter, Receipt, RevocationReason
 from minting.models import OPEN_STEPS, MintJob, MintJobResident, Step
-from minting.pipeline import MintTools, PreparedCard, profile_url
+from minting.pipeline import MintTools, PreparedCard, profile_url, store_thumbnail
 
 TOWN_TIME_ZONE = ZoneInfo("Asia/Tokyo")
 
@@ -315,6 +315,7 @@ def update_card(tools: MintTools, record: IssuedCard, prepared: PreparedCard, ac
     if on_chain != digest_from_raw_cid(prepared.metadata_cid):
         receipt = tools.minter.update_metadata(tools.registry.address, record.resident_number, digest_from_raw_cid(prepared.metadata_cid))
     record.image_cid = prepared.image_cid
+    record.thumbnail_cid = store_thumbnail(tools.store, prepared.image)
     record.metadata_cid = prepared.metadata_cid
     db.session.flush()
     audit.record(

@@ -42,7 +42,7 @@ from app.chain.client import ResidentRegistry
 from app.chain.models import Holding
 from app.extensions import db
 from app.timeutil import utcnow
-from minting.cards import CardFace, CardTemplate, render_card
+from minting.cards import CardFace, CardTemplate, render_card, render_thumbnail
 from minting.errors import ContractRejected, MintError, TransactionFailed
 from minting.ipfs import IpfsBackend, digest_from_raw_cid, file_cid
 from minting.metadata import ResidentCard, metadata_json
@@ -364,7 +364,10 @@ class MintPipeline:
         row.block_number = block
         row.error = None
         assert row.image_cid is not None and row.metadata_cid is not None
-        record_issued_card(row, number, row.image_cid, row.metadata_cid)
+        started = time.perf_counter()
+        thumbnail_cid = store_thumbnail(self.tools.store, self.tools.store.cat(row.image_cid))
+        self.times.render += time.perf_counter() - started
+        record_issued_card(row, number, row.image_cid, row.metadata_cid, thumbnail_cid)
         self._minted_now += 1
 
     def _fail(self, row: MintJobResident, reason: str) -> None:
@@ -468,10 +471,16 @@ def _minted_block(resident_number: int) -> int | None:
     return db.session.scalar(sa.select(Holding.minted_block).where(Holding.resident_number == resident_number))
 
 
-def record_issued_card(row: MintJobResident, number: int, image_cid: str, metadata_cid: str) -> IssuedCard:
+def store_thumbnail(store: IpfsBackend, card_png: bytes) -> str:
+    """Store the small rendition of a card and return its CID."""
+    return store.add(render_thumbnail(card_png))
+
+
+def record_issued_card(row: MintJobResident, number: int, image_cid: str, metadata_cid: str, thumbnail_cid: str) -> IssuedCard:
     """Write (or overwrite) the site's record of card `number`."""
     card = db.session.get(IssuedCard, number) or IssuedCard(resident_number=number)
     card.image_cid = image_cid
+    card.thumbnail_cid = thumbnail_cid
     card.metadata_cid = metadata_cid
     card.display_name = row.display_name
     card.issued_on = row.issued_on

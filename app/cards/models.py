@@ -22,6 +22,8 @@ class IssuedCard(db.Model):
     resident_number: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     #: CIDv1 of the card PNG, served by the site at /ipfs/<cid>.
     image_cid: Mapped[str] = mapped_column(sa.String(64))
+    #: CIDv1 of a small PNG of the card, shown beside the resident's forum posts.
+    thumbnail_cid: Mapped[str | None] = mapped_column(sa.String(64))
     #: CIDv1 of the metadata JSON; the token URI is ipfs://<metadata_cid>.
     metadata_cid: Mapped[str] = mapped_column(sa.String(64))
     #: The name printed on the card (not necessarily the account's display name).

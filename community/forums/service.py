@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased, contains_eager, defer
 
 from app.audit.service import record
 from app.auth.models import ADMIN, MODERATOR, Account
+from app.cards.models import IssuedCard
 from app.chain.models import Holding
 from app.extensions import db
 from app.timeutil import utcnow
@@ -156,15 +157,6 @@ def author_label(display_name: str | None, address: str) -> str:
     return display_name or f"{address[:6]}…{address[-4:]}"
 
 
-def card_thumbnail_url(resident_number: int | None) -> str | None:
-    """Return the URL of a small picture of the resident's card, or None to show a badge.
-
-    Hook for when card image CIDs are recorded per resident number (then `/ipfs/<cid>`); until
-    then pages draw a CSS badge with the number.
-    """
-    return None
-
-
 @dataclass(frozen=True)
 class CategoryEntry:
     category: ForumCategory
@@ -204,6 +196,8 @@ class PostRow:
     author: str
     author_address: str
     resident_number: int | None
+    #: Small picture of the author's card (/ipfs/<cid>), or None: the page draws a badge instead.
+    thumbnail_url: str | None
     can_edit: bool
     can_delete: bool
     can_report: bool
@@ -492,9 +486,10 @@ def thread_page(account: Account | None, thread_id: int, cursor: ThreadCursor = 
     _require_reader(viewer, category)
 
     listing = (
-        sa.select(ForumPost, Account.display_name, Account.address, Holding.resident_number)
+        sa.select(ForumPost, Account.display_name, Account.address, Holding.resident_number, IssuedCard.thumbnail_cid)
         .join(Account, Account.id == ForumPost.author_id)
         .outerjoin(Holding, Holding.holder == Account.address)
+        .outerjoin(IssuedCard, IssuedCard.resident_number == Holding.resident_number)
         .options(defer(ForumPost.body_source), defer(ForumPost.search_grams))
         .where(ForumPost.thread_id == thread.id)
     )
@@ -514,7 +509,10 @@ def thread_page(account: Account | None, thread_id: int, cursor: ThreadCursor = 
     read_up_to = unread.read_up_to(thread.id)
     first_unread = next((row[0].id for row in rows if row[0].id > read_up_to), None) if viewer.is_signed_in else None
     now = utcnow()
-    posts = [_post_row(viewer, thread, post, display_name, address, number, now, post.id == first_unread) for post, display_name, address, number in rows]
+    posts = [
+        _post_row(viewer, thread, post, display_name, address, number, thumbnail_cid, now, post.id == first_unread)
+        for post, display_name, address, number, thumbnail_cid in rows
+    ]
     if viewer.account is not None and rows and rows[-1][0].id > read_up_to:
         _mark_read(viewer.account.id, thread.id, rows[-1][0].id)
     return ThreadPage(
@@ -530,13 +528,16 @@ def thread_page(account: Account | None, thread_id: int, cursor: ThreadCursor = 
     )
 
 
-def _post_row(viewer: Viewer, thread: ForumThread, post: ForumPost, display_name: str | None, address: str, number: int | None, now: datetime, first_unread: bool) -> PostRow:
+def _post_row(
+    viewer: Viewer, thread: ForumThread, post: ForumPost, display_name: str | None, address: str, number: int | None, thumbnail_cid: str | None, now: datetime, first_unread: bool
+) -> PostRow:
     own = viewer.account is not None and post.author_id == viewer.account.id
     return PostRow(
         post=post,
         author=author_label(display_name, address),
         author_address=address,
         resident_number=number,
+        thumbnail_url=f"/ipfs/{thumbnail_cid}" if thumbnail_cid and number is not None else None,
         can_edit=own and viewer.is_resident and post.is_visible and not thread.locked and _within_edit_window(post, now),
         can_delete=own and post.deleted_at is None,
         can_report=viewer.is_resident and not own and post.is_visible,

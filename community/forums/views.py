@@ -85,7 +85,6 @@ def forum_time(moment: datetime | None) -> str:
     return moment.astimezone(get_timezone()).strftime("%Y/%m/%d %H:%M") if moment is not None else ""
 
 
-bp.add_app_template_global(service.card_thumbnail_url, "card_thumbnail_url")
 
 
 @bp.errorhandler(ForumError)

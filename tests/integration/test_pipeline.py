@@ -23,7 +23,7 @@ from app.chain.artifacts import PROJECT_ROOT
 from app.chain.client import ResidentRegistry, Role, connect
 from app.chain.errors import ChainError
 from app.extensions import db
-from minting.cards import default_template
+from minting.cards import default_template, render_thumbnail
 from minting.csv_import import read_resident_csv
 from minting.errors import MintError
 from minting.ipfs import DaemonUnavailable, IpfsError, LocalBlockstore, file_cid
@@ -88,6 +88,7 @@ def assert_minted_exactly(job: MintJob, registry: ResidentRegistry, store: Local
         assert file_cid(store.cat(row.image_cid or "")) == row.image_cid
         card = db.session.get(IssuedCard, number)
         assert card is not None and (card.image_cid, card.metadata_cid, card.display_name) == (row.image_cid, row.metadata_cid, row.display_name)
+        assert card.thumbnail_cid is not None and store.cat(card.thumbnail_cid) == render_thumbnail(store.cat(row.image_cid or ""))
 
 
 @pytest.fixture

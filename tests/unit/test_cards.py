@@ -363,3 +363,18 @@ def regenerate() -> None:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--regenerate"]:
     regenerate()
+
+
+def test_the_thumbnail_is_small_and_deterministic() -> None:
+    import io
+
+    from PIL import Image
+
+    from minting.cards import THUMBNAIL_WIDTH, render_thumbnail
+
+    card = render_card(default_template(), CardFace(123, "山田 太郎", date(2026, 11, 26), "https://residents.example.jp/residents/123"))
+    thumbnail = render_thumbnail(card)
+    assert thumbnail == render_thumbnail(card)
+    with Image.open(io.BytesIO(thumbnail)) as image:
+        assert image.size == (THUMBNAIL_WIDTH, 76)
+    assert len(thumbnail) < len(card) / 8

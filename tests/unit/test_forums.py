@@ -56,7 +56,21 @@ def test_a_post_shows_name_resident_number_and_card_badge(app: Flask, client: Fl
     assert "西川 花子" in page
     assert '<span class="card-badge" aria-hidden="true">9001</span>' in page
     assert "Resident No. 9001" in page
-    assert service.card_thumbnail_url(9001) is None
+
+
+def test_a_post_shows_the_small_card_once_the_card_was_issued_here(app: Flask, client: FlaskClient, forum: Forum, person, sign_in) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.cards.models import IssuedCard
+
+    thumbnail = "bafkreigy5tcgloscldzhi2iadhemu2v7dj2u5wme7vgim2jlmnxindpsfi"
+    with app.app_context():
+        db.session.add(IssuedCard(resident_number=9001, image_cid=thumbnail, thumbnail_cid=thumbnail, metadata_cid=thumbnail, display_name="西川 花子", issued_on=date(2026, 4, 1), batch="test"))
+        db.session.commit()
+    sign_in(client, person("resident"))
+    page = html(client.get(f"/forums/t/{forum.members_thread_id}"))
+    assert f'<img class="card-thumb" src="/ipfs/{thumbnail}" alt="" width="36" height="24">' in page
+    assert '<span class="card-badge" aria-hidden="true">9001</span>' not in page
 
 
 def test_markdown_is_rendered_once_and_stored(app: Flask, forum: Forum) -> None:
