@@ -20,7 +20,7 @@ from app.auth.models import STAFF_ROLES
 from app.chain.anvil import AnvilProcess, port_answers, start_anvil
 from app.config import LOCAL_CHAIN_ID, ConfigError
 from app.extensions import db
-from scripts.options import cli_actor, dry_run_option, reports_errors, settings, yes_option
+from scripts.options import cli_actor, dry_run_option, in_unit_of_work, reports_errors, settings, yes_option
 
 
 def _load_app() -> Flask:
@@ -128,13 +128,7 @@ def _deploy(soulbound: bool | None, name: str, symbol: str, contract_uri: str, y
     if config.CHAIN_ID != LOCAL_CHAIN_ID and not yes:
         click.confirm(f"Deploy DigitalResident to chain {config.CHAIN_ID} from {minter.address}?", abort=True)
     contract = ContractSettings(name, symbol, config.CARD_SOULBOUND if soulbound is None else soulbound, contract_uri)
-    try:
-        outcome = deploy_resident_contract(minter, config.CHAIN_ID, contract, cli_actor())
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return outcome
+    return in_unit_of_work(lambda: deploy_resident_contract(minter, config.CHAIN_ID, contract, cli_actor()))
 
 
 @residents.command()
@@ -274,15 +268,9 @@ def _change_role(change_role, address: str, role: str):  # type: ignore[no-untyp
     from app.auth.service import RoleError
 
     try:
-        change = change_role(cli_actor(), address, role)
-        db.session.commit()
+        return in_unit_of_work(lambda: change_role(cli_actor(), address, role))
     except RoleError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    except BaseException:
-        db.session.rollback()
-        raise
-    return change
 
 
 @roles.command("grant")
@@ -333,17 +321,6 @@ def roles_list() -> None:
 
 
 # ---- minting -------------------------------------------------------------------------------
-
-
-def _in_unit_of_work(work):  # type: ignore[no-untyped-def]
-    """Run `work`, commit what it flushed, or roll back and re-raise."""
-    try:
-        result = work()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return result
 
 
 def _print_problems(problems) -> None:  # type: ignore[no-untyped-def]
@@ -442,7 +419,7 @@ def mint(address: str, display_name: str, issued_on: datetime | None, batch: str
             card = render_dry_run(checked, template, config.SITE_URL, registry.last_resident_number() + 1, label, day)[0]
             click.echo(f"Dry run: card {card.resident_number} for {card.address} renders; image {card.image_cid}, token URI ipfs://{card.metadata_cid}. Nothing was stored or sent.")
             return
-        job = _in_unit_of_work(lambda: create_single_job(request, checked.rows[0]))
+        job = in_unit_of_work(lambda: create_single_job(request, checked.rows[0]))
     elif dry_run:
         click.echo(f"Dry run: this mint is job {job.id}; rerun without --dry-run to resume it. Nothing was stored or sent.")
         return
@@ -500,7 +477,7 @@ def mint_batch(csv_file: Path, batch_size: int, skip_invalid: bool, batch_label:
     if not checked.rows:
         raise click.ClickException(f"{csv_file} has no resident that can be minted.")
     request = CsvJobRequest(str(csv_file), data, config.CHAIN_ID, registry.address, label)
-    job = _in_unit_of_work(lambda: create_csv_job(request, checked, day))
+    job = in_unit_of_work(lambda: create_csv_job(request, checked, day))
     click.echo(f"Job {job.id}: {len(checked.rows)} resident(s) from {csv_file}.")
     _run_mint_job(job, batch_size, show_bar=True)
 
@@ -591,7 +568,7 @@ def revoke(token: int, reason: str, yes: bool) -> None:
         raise click.ClickException(f"Card {token} does not exist: it was never issued, or it was already revoked.")
     if not yes:
         click.confirm(f"Revoke card {token} held by {holder} ({reason})? This cannot be undone.", abort=True)
-    receipt = _in_unit_of_work(lambda: revoke_card(tools, token, RevocationReason(_REVOCATION_REASONS[reason]), cli_actor()))
+    receipt = in_unit_of_work(lambda: revoke_card(tools, token, RevocationReason(_REVOCATION_REASONS[reason]), cli_actor()))
     click.echo(f"Revoked card {token} (transaction {receipt.transaction_hash}, block {receipt.block_number}).")
 
 
@@ -611,7 +588,7 @@ def recover(token: int, new_address: str, yes: bool) -> None:
         raise click.ClickException(f"Card {token} does not exist: it was never issued, or it was revoked.")
     if not yes:
         click.confirm(f"Move card {token} from {holder} to {new_address}?", abort=True)
-    receipt = _in_unit_of_work(lambda: recover_card(tools, token, new_address, cli_actor()))
+    receipt = in_unit_of_work(lambda: recover_card(tools, token, new_address, cli_actor()))
     click.echo(f"Card {token} now belongs to {new_address} (transaction {receipt.transaction_hash}, block {receipt.block_number}).")
 
 
@@ -631,7 +608,7 @@ def update_card(token: int, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"Update card {token}'s metadata from ipfs://{record.metadata_cid} to ipfs://{prepared.metadata_cid}?", abort=True)
-    outcome = _in_unit_of_work(lambda: apply_update(tools, record, prepared, cli_actor()))
+    outcome = in_unit_of_work(lambda: apply_update(tools, record, prepared, cli_actor()))
     sent = f" (transaction {outcome.receipt.transaction_hash})" if outcome.receipt else " (the chain already had it)"
     click.echo(f"Card {token} now points at ipfs://{prepared.metadata_cid}, image {prepared.image_cid}{sent}.")
 
@@ -647,7 +624,7 @@ def reminders_send() -> None:
     """Make the meetup reminders now due (a day and an hour before); safe to run from cron every few minutes."""
     from community.meetups.reminders import send_due_reminders
 
-    made = _in_unit_of_work(send_due_reminders)
+    made = in_unit_of_work(send_due_reminders)
     click.echo(f"Made {made} new meetup reminder(s).")
 
 
@@ -701,7 +678,7 @@ def exchange_close(event_id: int) -> None:
         from community.exchange.anchoring import build_chain_anchor as factory
     with app.test_request_context(headers={"Accept-Language": "en"}):  # refusals are translated messages
         try:
-            outcome = _in_unit_of_work(lambda: close_event_from_cli(cli_actor(), event_id, factory(app)))
+            outcome = in_unit_of_work(lambda: close_event_from_cli(cli_actor(), event_id, factory(app)))
         except ExchangeError as exc:
             raise click.ClickException(str(exc)) from None
         summary = f"{outcome.event.attendee_count} attendee(s), root {outcome.event.attendance_root or '(none)'}"

@@ -14,6 +14,7 @@ from app.config import Config, ConfigError
 from minting.errors import MintError
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 #: Errors whose message already says what to do: shown as one line, no traceback.
 REPORTED_ERRORS = (ConfigError, ChainError, MintError)
@@ -33,6 +34,19 @@ def reports_errors(command: F) -> F:
             raise click.ClickException(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def in_unit_of_work(work: Callable[[], T]) -> T:
+    """Run `work` as the command's unit of work: commit what it flushed, or roll back and re-raise."""
+    from app.extensions import db
+
+    try:
+        result = work()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
 
 
 def cli_actor() -> str:
