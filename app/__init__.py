@@ -20,11 +20,15 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.url_map.converters["int"] = RowIdConverter
 
+    from app.inputs import register_input_guard
     from app.instance import prepare_instance
     from app.logs import configure_logging
+    from app.security import trust_proxies
 
     prepare_instance(app)
     configure_logging(app)
+    trust_proxies(app, config.TRUSTED_PROXY_HOPS)
+    register_input_guard(app)
 
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, select_timezone
@@ -36,7 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from app.auth.service import load_account
+    from app.auth.sessions import load_account
 
     login_manager.user_loader(load_account)
 
@@ -63,9 +67,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     from app.database import register_unit_of_work
     from app.errors import register_error_handlers
-    from app.security import register_security_headers
+    from app.security import load_chain_libraries, register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
     register_unit_of_work(app)
+    load_chain_libraries()
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,10 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "IPFS_TIMEOUT_SECONDS": ("30", "Timeout for each call to the IPFS daemon."),
     "LOG_FORMAT": ("text", "`text` (one readable line per event) or `json` (one JSON object per line for a log collector: every request with method, path, status, duration, request id and account id)."),
     "RATELIMIT_STORAGE_URI": ("memory://", "Where rate-limit counters live: `memory://` for one process, `redis://127.0.0.1:6379/0` when several workers serve the site."),
+    "HEALTHZ_CACHE_SECONDS": ("5", "How long `/healthz` reuses its check of the chain node and IPFS (per web process), so a monitor polling it does not multiply calls to the RPC provider."),
+    "TRUSTED_PROXY_HOPS": ("0", "How many reverse proxies stand in front of the site and set X-Forwarded-For / X-Forwarded-Proto (1 behind one nginx). 0 ignores those headers, so clients cannot choose their own address."),
+    "SESSION_IDLE_MINUTES": ("1440", "A signed-in session that makes no request for this long ends; the person signs in again."),
+    "SESSION_LIFETIME_HOURS": ("168", "A signed-in session ends this long after signing in, however active it is."),
     "RESIDENTS_MINTER_KEY": (None, "Hex private key of the minting wallet (any chain but 31337). Never logged or stored."),
     "RESIDENTS_MINTER_KEYSTORE": (None, "Path of an encrypted JSON keystore for the minting wallet, instead of RESIDENTS_MINTER_KEY."),
     "RESIDENTS_MINTER_KEYSTORE_PASSWORD": (None, "Password of the keystore; asked on the terminal when unset."),
@@ -118,6 +123,10 @@ class Config:
         if self.LOG_FORMAT not in {"text", "json"}:
             raise ConfigError("LOG_FORMAT", f"expected text or json, got {self.LOG_FORMAT!r}.")
         self.RATELIMIT_STORAGE_URI = get("RATELIMIT_STORAGE_URI")
+        self.HEALTHZ_CACHE_SECONDS = _int("HEALTHZ_CACHE_SECONDS", get("HEALTHZ_CACHE_SECONDS") or "")
+        self.TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", get("TRUSTED_PROXY_HOPS") or "")
+        self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", get("SESSION_IDLE_MINUTES") or "", minimum=1)
+        self.SESSION_LIFETIME_HOURS = _int("SESSION_LIFETIME_HOURS", get("SESSION_LIFETIME_HOURS") or "", minimum=1)
         # When Redis goes away, count in each worker's memory instead of failing every request.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -133,6 +142,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.RESIDENTS_ENV == "production"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # The cookie lasts as long as the session may (the server-side record decides earlier ends).
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_LIFETIME_HOURS)
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
         self.BABEL_DEFAULT_LOCALE = "ja"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"

@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.inputs import InvalidInput
 
 #: status -> (title, what to do next)
 ERROR_TEXT = {
@@ -33,9 +34,15 @@ DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.D
 RETRY_AFTER_SECONDS = 15
 
 
+def is_json_endpoint() -> bool:
+    """True for the endpoints declared with `app.inputs.json_body`: they always answer JSON."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "json_shape", None) is not None
+
+
 def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.is_json or best == "application/json"
+    return request.is_json or best == "application/json" or is_json_endpoint()
 
 
 def render_error(status: int, detail: str | None = None) -> ResponseReturnValue:
@@ -89,6 +96,13 @@ def register_error_handlers(app: Flask) -> None:
         first_line = (str(cause).strip().splitlines() or [""])[0]
         app.logger.warning("database unavailable on %s %s: %s: %s", request.method, request.path, type(cause).__name__, first_line)
         return database_unavailable()
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(error: InvalidInput) -> ResponseReturnValue:
+        db.session.rollback()
+        if wants_json():
+            return {"error": error.error, "message": str(error), "status": 400}, 400
+        return render_error(400, str(error))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,5 +30,12 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+def _rate_limit_key() -> str:
+    from app.security import rate_limit_key
+
+    return rate_limit_key()
+
+
 #: Storage comes from RATELIMIT_STORAGE_URI: memory:// in development, Redis in production.
-limiter = Limiter(key_func=get_remote_address)
+#: Counted per signed-in account, else per client address (app.security.rate_limit_key).
+limiter = Limiter(key_func=_rate_limit_key)

@@ -7,13 +7,15 @@ verdict. Every check gives up quickly: a dead node must make the answer "503", n
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app
+from flask import Blueprint, Flask, current_app
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -96,12 +98,44 @@ def _indexer(settings: Config, chain: ChainHealth) -> IndexerStatus | None:
         return None
 
 
-def check_site(settings: Config, instance_path: str) -> Health:
-    """Check the database here while the chain and IPFS are asked in the background."""
+class NodeChecks:
+    """The last chain and IPFS check of this process, reused for HEALTHZ_CACHE_SECONDS.
+
+    /healthz is public and not rate limited, and each check costs two calls to the RPC provider
+    (often billed, always rate limited): a crowd of requests within the window gets one check,
+    and requests arriving while it runs wait for it rather than starting their own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checked: tuple[tuple[object, ...], float, tuple[ChainHealth, IpfsHealth]] | None = None
+
+    def get(self, settings: Config, instance_path: str) -> tuple[ChainHealth, IpfsHealth]:
+        key = (settings.CHAIN_RPC_URL, settings.CHAIN_ID, settings.IPFS_BACKEND, settings.IPFS_API_URL, instance_path)
+        with self._lock:
+            if self._checked is not None:
+                checked_key, checked_at, result = self._checked
+                if checked_key == key and time.monotonic() - checked_at < settings.HEALTHZ_CACHE_SECONDS:
+                    return result
+            result = check_health(settings, instance_path)
+            self._checked = (key, time.monotonic(), result)
+            return result
+
+
+def node_checks(app: Flask) -> NodeChecks:
+    checks = app.extensions.get("healthz_node_checks")
+    if checks is None:
+        checks = app.extensions.setdefault("healthz_node_checks", NodeChecks())
+    return checks  # type: ignore[no-any-return]
+
+
+def check_site(settings: Config, instance_path: str, nodes: NodeChecks | None = None) -> Health:
+    """Check the database here while the chain and IPFS are asked (or reused) in the background."""
+    ask = nodes.get if nodes is not None else check_health
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz") as pool:
-        nodes = pool.submit(check_health, settings, instance_path)
+        answered = pool.submit(ask, settings, instance_path)
         database = check_database()
-        chain, ipfs = nodes.result()
+        chain, ipfs = answered.result()
     indexer = _indexer(settings, chain) if database.reachable else None
     return Health(database, chain, ipfs, indexer, settings.INDEXER_MAX_LAG_BLOCKS, site_version())
 
@@ -139,5 +173,6 @@ def health_document(health: Health) -> dict[str, Any]:
 @limiter.exempt
 def healthz() -> ResponseReturnValue:
     """Say whether the database, chain, IPFS and indexer are fit to serve: 200 if so, else 503."""
-    health = check_site(current_app.config["SETTINGS"], current_app.instance_path)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    health = check_site(app.config["SETTINGS"], app.instance_path, node_checks(app))
     return health_document(health), (200 if health.healthy else 503), {"Cache-Control": "no-store"}

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from app.extensions import db
+from app.inputs import ANY_CONTROL
 
 bp = Blueprint("i18n", __name__)
 
@@ -34,8 +35,9 @@ def select_timezone() -> str:
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
-    """Return `target` only when it is a path on this site, so redirects cannot leave it."""
-    if not target:
+    """Return `target` only when it is a path on this site, so redirects cannot leave it (and
+    no line break or other control character can reach the Location header)."""
+    if not target or not isinstance(target, str) or len(target) > 2048 or ANY_CONTROL.search(target) or " " in target:
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -20,6 +20,8 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request, session
 from flask.logging import default_handler
 
+from app.security import credential_urls, redact
+
 #: The logger of the per-request lines.
 REQUEST_LOGGER = "residents.requests"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -83,11 +85,18 @@ class _ResidentsHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The one handler this module installs on the root logger (found again by its class).
 
     It looks up `sys.stderr` at each line rather than once, so a test runner (or gunicorn)
-    that swaps stderr gets the lines instead of a closed stream.
+    that swaps stderr gets the lines instead of a closed stream. Every line it writes has the
+    credential-bearing URLs of the site's settings cut to scheme and host, whoever logged them
+    (a library's exception text included).
     """
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+        self.secrets: set[str] = set()
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        return redact(line, tuple(self.secrets)) if self.secrets else line
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
@@ -96,13 +105,14 @@ class _ResidentsHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def configure_logging(app: Flask) -> None:
     """Send every log line through one handler in LOG_FORMAT, and log each request once."""
-    install_log_handler(app.config.get("LOG_FORMAT", "text"))
+    handler = install_log_handler(app.config.get("LOG_FORMAT", "text"))
+    handler.secrets.update(credential_urls(app))
     # Flask's own handler would write app.logger lines a second time, unformatted.
     app.logger.removeHandler(default_handler)
     register_request_logging(app)
 
 
-def install_log_handler(log_format: str) -> logging.Handler:
+def install_log_handler(log_format: str) -> _ResidentsHandler:
     """Put the one stderr handler on the root logger (again, if something removed it) in `log_format`.
 
     Alembic's env.py replaces the root's handlers (logging.config.fileConfig) when migrations

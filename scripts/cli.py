@@ -20,6 +20,7 @@ from app.auth.models import STAFF_ROLES
 from app.chain.anvil import AnvilProcess, port_answers, start_anvil
 from app.config import LOCAL_CHAIN_ID, ConfigError
 from app.extensions import db
+from app.security import redacted_url
 from scripts.options import cli_actor, dry_run_option, in_unit_of_work, reports_errors, settings, yes_option
 
 
@@ -81,7 +82,7 @@ def chain() -> None:
     """Run the local anvil chain in the foreground, its state kept in the instance folder."""
     config = settings()
     if config.CHAIN_ID != LOCAL_CHAIN_ID or _local_port(config.CHAIN_RPC_URL) is None:
-        raise click.ClickException(f"Setting CHAIN_RPC_URL: `residents chain` runs the local chain only (chain id {LOCAL_CHAIN_ID} on 127.0.0.1); it is {config.CHAIN_RPC_URL} with chain id {config.CHAIN_ID}.")
+        raise click.ClickException(f"Setting CHAIN_RPC_URL: `residents chain` runs the local chain only (chain id {LOCAL_CHAIN_ID} on 127.0.0.1); it is {redacted_url(config.CHAIN_RPC_URL)} with chain id {config.CHAIN_ID}.")
     if port_answers(config.CHAIN_RPC_URL):
         raise click.ClickException(f"A chain already answers at {config.CHAIN_RPC_URL}; stop it first or use it as it is.")
     _stop_on_sigterm()
@@ -172,7 +173,7 @@ def indexer(once: bool, interval: float) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda signum, frame: stop.set())
-    click.echo(f"Following the resident cards on chain {config.CHAIN_ID} at {config.CHAIN_RPC_URL}, polling every {interval:g} s. Ctrl-C stops.")
+    click.echo(f"Following the resident cards on chain {config.CHAIN_ID} at {redacted_url(config.CHAIN_RPC_URL)}, polling every {interval:g} s. Ctrl-C stops.")
     follow(config, stop, interval=interval, report=click.echo)
     click.echo("Indexer stopped.")
 

@@ -175,14 +175,25 @@ def give_card(app: Flask):  # type: ignore[no-untyped-def]
     return give
 
 
+def session_for(app: Flask, account_id: int) -> dict[str, object]:
+    """What a browser's session cookie holds after signing in as `account_id`: the account and a
+    fresh server-side session record (committed), exactly as `start_session` makes them."""
+    from app.auth.sessions import SESSION_TOKEN, SessionPolicy, open_session
+
+    with app.app_context():
+        token = open_session(account_id, "siwe", SessionPolicy.from_config(app.config["SETTINGS"]))
+        db.session.commit()
+    return {"_user_id": str(account_id), "_fresh": True, SESSION_TOKEN: token}
+
+
 @pytest.fixture
-def sign_in():  # type: ignore[no-untyped-def]
-    """Sign a test client in as `account`, the way Flask-Login keeps it in the session."""
+def sign_in(app: Flask):  # type: ignore[no-untyped-def]
+    """Sign a test client in as `account`, with a server-side session record like a real sign-in."""
 
     def sign(client: FlaskClient, account: object) -> FlaskClient:
+        values = session_for(client.application, account.id)  # type: ignore[attr-defined]
         with client.session_transaction() as session:
-            session["_user_id"] = str(account.id)  # type: ignore[attr-defined]
-            session["_fresh"] = True
+            session.update(values)
         return client
 
     return sign

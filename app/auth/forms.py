@@ -7,16 +7,21 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 
+from app.inputs import SingleLine
+
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def printable_name(form: FlaskForm, field: Field) -> None:
-    """Refuse control and invisible characters, which could disguise one name as another."""
-    for char in field.data or "":
-        if unicodedata.category(char) in {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}:
-            raise ValidationError(_l("Use letters, numbers and punctuation only."))
+class PrintableName(SingleLine):
+    """One line of text, and stricter: no format or private-use character at all (not even a
+    zero-width joiner), since any of them could disguise one name as another."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        for char in field.data or "":
+            if unicodedata.category(char) in {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}:
+                raise ValidationError(_l("Use letters, numbers and punctuation only."))
 
 
 class ProfileForm(FlaskForm):
@@ -25,7 +30,7 @@ class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Display name"),
         filters=[_strip],
-        validators=[Optional(), Length(max=80, message=_l("Use at most 80 characters.")), printable_name],
+        validators=[Optional(), Length(max=80, message=_l("Use at most 80 characters.")), PrintableName()],
         description=_l("Shown beside your posts. Leave empty to show only your resident number."),
     )
     profile_public = BooleanField(

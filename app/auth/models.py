@@ -78,3 +78,27 @@ class SignInNonce(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The message's Expiration Time; expired rows are swept when new messages are issued.
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    #: SHA-256 (hex) of the exact text issued: only that text, signed, signs the person in.
+    message_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AccountSession(db.Model):
+    """One signed-in browser session, kept on the server.
+
+    The session cookie holds a random token; this row holds its SHA-256. Signing out deletes the
+    row, so every copy of the cookie stops working at once, wherever it was copied to; a row past
+    its idle or absolute lifetime opens nothing either.
+    """
+
+    __tablename__ = "account_sessions"
+
+    #: SHA-256 (hex) of the token in the cookie; the token itself is never stored.
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    #: How the person proved who they are: "siwe" (a wallet's signature) or "passkey".
+    method: Mapped[str] = mapped_column(sa.String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Updated at most every few minutes; the idle lifetime counts from here.
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: started_at + SESSION_LIFETIME_HOURS: the session ends then however active it is.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

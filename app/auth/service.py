@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,23 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.service import record
 from app.auth import siwe
 from app.auth.models import STAFF_ROLES, Account, SignInNonce, StaffRole
+from app.auth.sessions import end_sessions_of
 from app.cards.service import card_image_url
 from app.chain.errors import ChainError
 from app.chain.models import Holding
 from app.config import LOCAL_CHAIN_ID, Config
 from app.extensions import db
+from app.security import redacted_url
 from app.timeutil import utcnow
 
 #: How long a sign-in message may wait for its signature (the nonce and Expiration Time).
 SIGN_IN_MESSAGE_LIFETIME = timedelta(minutes=5)
-
-
-def load_account(account_id: str) -> Account | None:
-    """Return the signed-in account for Flask-Login, or None when the id is stale or malformed."""
-    try:
-        return db.session.get(Account, int(account_id))
-    except ValueError:
-        return None
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -42,10 +38,20 @@ class InvalidAddress(siwe.SiweError):
     default_message = "That is not a wallet address (0x followed by 40 hexadecimal digits)."
 
 
-class SignInUnavailable(Exception):
+class ContractWalletUnavailable(Exception):
     """The chain could not be asked about a smart-contract wallet; not the signer's fault."""
 
     code: ClassVar[str] = "chain_unavailable"
+
+
+class SessionMismatch(siwe.SiweError):
+    code = "session_mismatch"
+    default_message = "This sign-in request was started in another browser session. Please start signing in again here."
+
+
+class MessageMismatch(siwe.SiweError):
+    code = "message_mismatch"
+    default_message = "The signed text is not the message this site issued. Please start signing in again."
 
 
 class RoleError(Exception):
@@ -98,8 +104,13 @@ class SignedMessage:
     signature: str
 
 
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def issue_sign_in_message(site: SignInSite, address: str, statement: str, *, now: datetime | None = None) -> siwe.SiweMessage:
-    """Make a sign-in message for `address` with a fresh single-use nonce, and remember the nonce."""
+    """Make a sign-in message for `address` with a fresh single-use nonce; remember the nonce and
+    the exact text, so that only this text, signed, can use the nonce."""
     now = now or utcnow()
     wallet = checksummed(address)
     db.session.execute(sa.delete(SignInNonce).where(SignInNonce.expires_at <= now))
@@ -108,7 +119,7 @@ def issue_sign_in_message(site: SignInSite, address: str, statement: str, *, now
     message = siwe.build_message(
         site.domain, wallet, site.uri, site.chain_id, nonce, statement, now, expires, scheme=site.message_scheme
     )
-    db.session.add(SignInNonce(nonce=nonce, address=wallet, issued_at=now, expires_at=expires))
+    db.session.add(SignInNonce(nonce=nonce, address=wallet, issued_at=now, expires_at=expires, message_sha256=_text_digest(message.to_text())))
     db.session.flush()
     return message
 
@@ -117,16 +128,26 @@ def sign_in_with_wallet(
     site: SignInSite,
     signed: SignedMessage,
     *,
+    issued_nonce: str | None,
     contract_wallets: siwe.Erc1271Check | None,
     now: datetime | None = None,
 ) -> Account:
-    """Check a signed sign-in message, use up its nonce, and return the wallet's account (made on first sign-in)."""
+    """Check a signed sign-in message, use up its nonce, and return the wallet's account (made on first sign-in).
+
+    `issued_nonce` is the nonce this browser session was given (kept in its signed cookie): a
+    message issued to another session is refused, and so is any text other than the one issued.
+    """
     now = now or utcnow()
+    siwe.check_lengths(signed.text, signed.signature)
     message = siwe.SiweMessage.parse(signed.text)
     # The cheap refusals first: a replayed or foreign nonce never costs a signature check or a chain call.
     pending = db.session.get(SignInNonce, message.nonce)
     if pending is None or pending.address != message.address:
         raise siwe.NonceMismatch()
+    if issued_nonce is None or not hmac.compare_digest(issued_nonce, pending.nonce):
+        raise SessionMismatch()
+    if not hmac.compare_digest(_text_digest(signed.text), pending.message_sha256):
+        raise MessageMismatch()
     if now >= pending.expires_at:
         raise siwe.Expired()
     siwe.verify(
@@ -175,7 +196,7 @@ def contract_wallet_check(config: Config) -> siwe.Erc1271Check:
         try:
             return is_valid_signature(open_chain(config), address, message_hash, signature)
         except ChainError as exc:
-            raise SignInUnavailable(str(exc)) from exc
+            raise ContractWalletUnavailable(str(exc)) from exc
 
     return check
 
@@ -224,8 +245,10 @@ PUBLIC_NETWORKS = {
 def wallet_network(config: Config) -> WalletNetwork:
     """Describe the configured chain for the browser's wallet."""
     if config.CHAIN_ID == LOCAL_CHAIN_ID:
-        # The local development chain: its RPC URL is on this machine and holds no secret.
-        return WalletNetwork(LOCAL_CHAIN_ID, "Nishikawa local chain (anvil)", (config.CHAIN_RPC_URL,), "Ether", "ETH")
+        # The local development chain: offered to the wallet only when its URL is a bare scheme
+        # and host (anvil on this machine); one with a path, a query or a user may hold a key.
+        rpc = config.CHAIN_RPC_URL.rstrip("/")
+        return WalletNetwork(LOCAL_CHAIN_ID, "Nishikawa local chain (anvil)", (rpc,) if redacted_url(rpc) == rpc else (), "Ether", "ETH")
     known = PUBLIC_NETWORKS.get(config.CHAIN_ID)
     return known or WalletNetwork(config.CHAIN_ID, f"Chain {config.CHAIN_ID}", (), "Ether", "ETH")
 
@@ -345,7 +368,7 @@ def grant_role(actor: str, address: str, role: str) -> RoleChange:
 
 
 def revoke_role(actor: str, address: str, role: str) -> RoleChange:
-    """Take a staff role away from `address` and log it."""
+    """Take a staff role away from `address`, end its sessions (it signs in again), and log it."""
     wallet, role = _staff_address(address), _known_role(role)
     account = db.session.scalar(sa.select(Account).where(Account.address == wallet))
     grant = next((held for held in account.staff_roles if held.role == role), None) if account else None
@@ -353,6 +376,9 @@ def revoke_role(actor: str, address: str, role: str) -> RoleChange:
         return RoleChange(wallet, role, changed=False)
     account.staff_roles.remove(grant)
     db.session.flush()
+    # Roles are read on every request, so the power is gone at the next one anyway; ending the
+    # sessions also drops anything a staff session carried (a kiosk ticket, an open form).
+    end_sessions_of(account.id)
     record(actor, "role.revoke", wallet, role=role)
     return RoleChange(wallet, role, changed=True)
 

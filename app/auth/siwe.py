@@ -108,6 +108,13 @@ class MalformedSignature(InvalidSignature):
     default_message = "The signature could not be read. Please sign again."
 
 
+class NonCanonicalSignature(InvalidSignature):
+    """A high-s signature: valid maths, but not what any wallet writes (EIP-2); someone altered it."""
+
+    code = "noncanonical_signature"
+    default_message = "The signature is not in the standard form wallets produce. Please sign again with your wallet."
+
+
 # -- grammar pieces (RFC 3986 / RFC 3339 as used by the EIP-4361 ABNF) ------------------------
 
 _PREAMBLE = " wants you to sign in with your Ethereum account:"
@@ -486,6 +493,30 @@ def build_message(
 
 # -- verifying ------------------------------------------------------------------------------------
 
+#: The longest message accepted; the site's own messages are about 400 characters, and EIP-4361
+#: statements and resources a wallet shows must stay readable.
+MAX_MESSAGE_LENGTH = 4096
+#: The longest signature accepted: 65 bytes for a wallet key; smart-contract wallets send more
+#: (several owners, a WebAuthn assertion), but never kilobytes upon kilobytes.
+MAX_SIGNATURE_BYTES = 4096
+#: Order of the secp256k1 group; EIP-2 allows only s <= N/2.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def is_high_s(signature: bytes) -> bool:
+    """True for a 65-byte r‖s‖v signature whose s is in the upper half (EIP-2 malleability)."""
+    return len(signature) == 65 and int.from_bytes(signature[32:64], "big") > SECP256K1_N // 2
+
+
+def check_lengths(message_text: str, signature: str | bytes) -> None:
+    """Refuse a message or signature too long to be genuine, before parsing or asking the chain."""
+    if isinstance(message_text, str) and len(message_text) > MAX_MESSAGE_LENGTH:
+        raise MalformedMessage("message", f"is longer than {MAX_MESSAGE_LENGTH} characters")
+    if isinstance(signature, bytes | str):
+        size = len(signature) if isinstance(signature, bytes) else (len(signature) - 2) // 2
+        if size > MAX_SIGNATURE_BYTES:
+            raise MalformedSignature()
+
 #: How far a wallet's clock may run ahead of ours before an `Issued At` counts as "in the future".
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -518,7 +549,7 @@ def _signature_bytes(signature: str | bytes) -> bytes:
 def _recover_signer(text: str, signature: bytes) -> str | None:
     # Only plain 65-byte r‖s‖v with v in {0, 1, 27, 28}: eth-account would also read an
     # EIP-155 chain-encoded v, which `personal_sign` never produces.
-    if len(signature) != 65 or signature[64] not in (0, 1, 27, 28):
+    if len(signature) != 65 or signature[64] not in (0, 1, 27, 28) or is_high_s(signature):
         return None
     try:
         return Account.recover_message(encode_defunct(text=text), signature=signature)
@@ -547,6 +578,7 @@ def verify(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    check_lengths(message_text, signature)
     message = SiweMessage.parse(message_text)
 
     if message.domain != expected_domain:
@@ -577,4 +609,5 @@ def verify(
         message.address, personal_message_hash(message_text), raw
     ):
         return message
-    raise InvalidSignature()
+    # A high-s signature could only be an EOA's signature with s flipped: say so plainly.
+    raise NonCanonicalSignature() if is_high_s(raw) else InvalidSignature()

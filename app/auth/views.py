@@ -7,22 +7,39 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from app.auth import service, siwe
 from app.auth.forms import ProfileForm
 from app.auth.models import Account
+from app.auth.sessions import end_session, start_session
 from app.errors import render_error
 from app.extensions import limiter
 from app.i18n import safe_next
+from app.inputs import JsonText, json_body
+from app.security import client_address, client_key
 
 bp = Blueprint("auth", __name__)
 
-#: Per client IP. Issuing a message writes a row; verifying may cost a chain call.
+#: Per wallet and client: one resident's failures never lock out another behind the same
+#: address (a venue's Wi-Fi). Issuing a message writes a row; verifying may cost a chain call.
 SIGN_IN_LIMIT = "10/minute"
 MESSAGE_LIMIT = "20/minute"
+#: Per client, whatever the wallet: a ceiling on what one address may cost the site.
+SIGN_IN_CLIENT_LIMIT = "60/minute"
+MESSAGE_CLIENT_LIMIT = "120/minute"
 SETTINGS_LIMIT = "20/minute"
+#: Session key of the nonce this browser was last given; only it may be signed here.
+SIGN_IN_NONCE = "sign_in_nonce"
+
+#: What the sign-in script posts.
+MESSAGE_REQUEST = {"address": JsonText(max_length=64)}
+SIGNED_MESSAGE = {
+    "message": JsonText(max_length=siwe.MAX_MESSAGE_LENGTH, single_line=False),
+    "signature": JsonText(max_length=2 + 2 * siwe.MAX_SIGNATURE_BYTES),
+    "next": JsonText(max_length=2048, required=False),
+}
 
 #: The endpoints the sign-in script calls; they answer JSON {error, message} on every failure.
 JSON_ENDPOINTS = {"auth.sign_in_message", "auth.sign_in_post"}
@@ -43,6 +60,9 @@ SIGN_IN_ERRORS: dict[str, tuple[int, Any]] = {
     "siwe_error": (400, _l("Sign-in failed. Please start signing in again.")),
     "bad_request": (400, _l("The sign-in request was incomplete. Reload the page and try again.")),
     "csrf": (400, _l("This page has expired. Reload it and try again.")),
+    "session_mismatch": (400, _l("This sign-in request was started in another browser session. Please start signing in again here.")),
+    "message_mismatch": (400, _l("The signed text is not the message this site issued. Please start signing in again.")),
+    "noncanonical_signature": (401, _l("The signature is not in the standard form wallets produce. Please sign again with your wallet.")),
     "rate_limited": (429, _l("Too many sign-in attempts. Please wait a minute and try again.")),
     "chain_unavailable": (503, _l("We could not reach the blockchain to check your smart-contract wallet. Please try again in a few minutes.")),
 }
@@ -57,16 +77,20 @@ def _signed_in() -> Account | None:
     return current_user._get_current_object() if current_user.is_authenticated else None  # type: ignore[attr-defined]
 
 
-def _start_fresh_session() -> None:
-    """Drop everything the session held before this point, keeping only the language choice.
+def _wallet_in_request() -> str:
+    """The wallet a sign-in request is about (lower case), for its rate limit; "-" when none."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return "-"
+    wallet = body.get("address")
+    if not isinstance(wallet, str) and isinstance(body.get("message"), str):
+        lines = body["message"].split("\n", 2)
+        wallet = lines[1] if len(lines) > 1 else None
+    return wallet.strip().lower()[:42] if isinstance(wallet, str) and wallet.strip() else "-"
 
-    Rotating at sign-in means a session (and its CSRF token) that someone planted or saw before
-    the person signed in is worth nothing afterwards.
-    """
-    locale = session.get("locale")
-    session.clear()
-    if locale is not None:
-        session["locale"] = locale
+
+def wallet_and_client_key() -> str:
+    return f"wallet:{_wallet_in_request()}:client:{client_address()}"
 
 
 @bp.errorhandler(CSRFError)
@@ -126,51 +150,50 @@ def sign_in() -> ResponseReturnValue:
 
 
 @bp.post("/sign-in/message")
-@limiter.limit(MESSAGE_LIMIT)
-def sign_in_message() -> ResponseReturnValue:
+@limiter.limit(MESSAGE_CLIENT_LIMIT, key_func=client_key)
+@limiter.limit(MESSAGE_LIMIT, key_func=wallet_and_client_key)
+@json_body(MESSAGE_REQUEST)
+def sign_in_message(body: dict[str, Any]) -> ResponseReturnValue:
     """Issue an EIP-4361 message with a fresh single-use nonce for the wallet to sign."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("address"), str):
-        return sign_in_refused("bad_request")
     site = service.SignInSite.from_config(current_app.config["SETTINGS"])
     statement = _("Sign in to Nishikawa Digital Residents.")
     try:
         message = service.issue_sign_in_message(site, body["address"], statement)
     except siwe.SiweError as error:
         return sign_in_refused(error.code)
+    # Binds the nonce to this browser: the signed message must come back from this session.
+    session[SIGN_IN_NONCE] = message.nonce
     return {"message": message.to_text(), "nonce": message.nonce, "expiresAt": message.expiration_time}
 
 
 @bp.post("/sign-in")
-@limiter.limit(SIGN_IN_LIMIT)
-def sign_in_post() -> ResponseReturnValue:
+@limiter.limit(SIGN_IN_CLIENT_LIMIT, key_func=client_key)
+@limiter.limit(SIGN_IN_LIMIT, key_func=wallet_and_client_key)
+@json_body(SIGNED_MESSAGE)
+def sign_in_post(body: dict[str, Any]) -> ResponseReturnValue:
     """Verify a signed sign-in message and start a fresh session for its wallet."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in ("message", "signature")):
-        return sign_in_refused("bad_request")
     config = current_app.config["SETTINGS"]
+    issued_nonce = session.get(SIGN_IN_NONCE)
     try:
         account = service.sign_in_with_wallet(
             service.SignInSite.from_config(config),
             service.SignedMessage(body["message"], body["signature"]),
+            issued_nonce=issued_nonce if isinstance(issued_nonce, str) else None,
             contract_wallets=service.contract_wallet_check(config),
         )
     except siwe.SiweError as error:
         return sign_in_refused(error.code)
-    except service.SignInUnavailable as error:
+    except service.ContractWalletUnavailable as error:
         current_app.logger.warning("sign-in: smart-contract wallet check failed: %s", error)
         return sign_in_refused(error.code)
-    _start_fresh_session()
-    login_user(account)
-    next_page = body.get("next") if isinstance(body.get("next"), str) else None
-    return {"address": account.address, "redirect": safe_next(next_page, url_for("auth.my_page"))}
+    start_session(account, "siwe")
+    return {"address": account.address, "redirect": safe_next(body.get("next"), url_for("auth.my_page"))}
 
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
-    """Sign out and forget the session."""
-    logout_user()
-    _start_fresh_session()
+    """Sign out: end this session everywhere its cookie was copied to, keep the language."""
+    end_session()
     return redirect(url_for("pages.home"))
 
 

@@ -56,8 +56,12 @@ def connect(rpc_url: str, expected_chain_id: int, timeout: float = 10.0) -> Web3
 
 
 def node_url(w3: Web3) -> str:
-    """Where `w3` sends its requests, for messages ("in-process" for eth-tester)."""
-    return str(getattr(w3.provider, "endpoint_uri", None) or "in-process")
+    """Where `w3` sends its requests, for messages: scheme and host only, since providers put API
+    keys in the path ("in-process" for eth-tester)."""
+    from app.security import redacted_url
+
+    endpoint = getattr(w3.provider, "endpoint_uri", None)
+    return redacted_url(str(endpoint)) if endpoint else "in-process"
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.security import redacted_url
+
 if TYPE_CHECKING:
     from app.chain.client import ContractRevert
 
@@ -15,16 +17,16 @@ class ChainError(Exception):
 class ChainUnreachable(ChainError):
     def __init__(self, rpc_url: str, reason: str) -> None:
         super().__init__(
-            f"Setting CHAIN_RPC_URL: no chain node answers at {rpc_url} ({reason}). "
+            f"Setting CHAIN_RPC_URL: no chain node answers at {redacted_url(rpc_url)} ({reason}). "
             "Start the local chain with `residents chain` (or `make run`), or fix the URL."
         )
-        self.rpc_url = rpc_url
+        self.rpc_url = redacted_url(rpc_url)
 
 
 class ChainIdMismatch(ChainError):
     def __init__(self, expected: int, actual: int, rpc_url: str) -> None:
         super().__init__(
-            f"Setting CHAIN_ID: expected chain {expected}, but the node at {rpc_url} reports chain {actual}. "
+            f"Setting CHAIN_ID: expected chain {expected}, but the node at {redacted_url(rpc_url)} reports chain {actual}. "
             "Point CHAIN_RPC_URL at the right network or set CHAIN_ID to match it."
         )
         self.expected = expected
@@ -62,10 +64,10 @@ class NodeStoppedAnswering(ChainError):
 
     def __init__(self, rpc_url: str, action: str, reason: str) -> None:
         super().__init__(
-            f"{action} failed: the chain node at {rpc_url} stopped answering ({reason}). "
+            f"{action} failed: the chain node at {redacted_url(rpc_url)} stopped answering ({reason}). "
             "Check that it is running (`residents chain` starts the local one) or that the network is up, then retry."
         )
-        self.rpc_url = rpc_url
+        self.rpc_url = redacted_url(rpc_url)
 
 
 class ContractCallReverted(ChainError):

@@ -31,6 +31,7 @@ from app.chain.models import Holding, IndexerCheckpoint
 from app.config import Config
 from app.extensions import db
 from app.formatting import TOKYO
+from app.security import redact, redacted_url
 from app.spreadsheet import BOM, csv_line
 from community.gating.service import require_role
 
@@ -212,6 +213,7 @@ class IndexerStatus:
 
 @dataclass(frozen=True)
 class ChainHealth:
+    #: Scheme and host of CHAIN_RPC_URL only: providers put API keys in the path.
     rpc_url: str
     expected_chain_id: int
     reachable: bool
@@ -233,7 +235,7 @@ class ChainHealth:
 class IpfsHealth:
     #: "local" (block store in the instance folder) or "kubo" (a daemon's RPC API).
     backend: str
-    #: The folder or the API URL checked.
+    #: The folder, or the scheme and host of the API URL, checked.
     location: str
     reachable: bool
     #: The daemon's version, or a note about the folder.
@@ -444,11 +446,11 @@ def _rpc(client: httpx.Client, rpc_url: str, method: str) -> int:
     except httpx.TimeoutException:
         raise _NodeError(_l("no answer within %(seconds)s s", seconds=format(client.timeout.read or 0, "g"))) from None
     except httpx.HTTPError as exc:
-        raise _NodeError(f"{type(exc).__name__}: {exc}") from None
+        raise _NodeError(redact(f"{type(exc).__name__}: {exc}", [rpc_url])) from None
     try:
         return int(response.json()["result"], 16)
     except (ValueError, KeyError, TypeError):
-        raise _NodeError(_l("%(url)s answered %(method)s with HTTP status %(status)s and no result", url=rpc_url, method=method, status=response.status_code)) from None
+        raise _NodeError(_l("%(url)s answered %(method)s with HTTP status %(status)s and no result", url=redacted_url(rpc_url), method=method, status=response.status_code)) from None
 
 
 def check_chain(rpc_url: str, chain_id: int, timeout: float = HEALTH_TIMEOUT_SECONDS) -> ChainHealth:
@@ -458,34 +460,36 @@ def check_chain(rpc_url: str, chain_id: int, timeout: float = HEALTH_TIMEOUT_SEC
     provider retries a timed-out request with back-off, so a hung node held the page for about
     seven seconds even with a one-second timeout.
     """
+    shown = redacted_url(rpc_url)
     with httpx.Client(timeout=timeout) as client:
         try:
             actual = _rpc(client, rpc_url, "eth_chainId")
         except _NodeError as exc:
-            return ChainHealth(rpc_url, chain_id, False, reason=exc.args[0])
+            return ChainHealth(shown, chain_id, False, reason=exc.args[0])
         try:
             latest = _rpc(client, rpc_url, "eth_blockNumber")
         except _NodeError as exc:
-            return ChainHealth(rpc_url, chain_id, False, chain_id=actual, reason=exc.args[0])
-    return ChainHealth(rpc_url, chain_id, True, chain_id=actual, latest_block=latest)
+            return ChainHealth(shown, chain_id, False, chain_id=actual, reason=exc.args[0])
+    return ChainHealth(shown, chain_id, True, chain_id=actual, latest_block=latest)
 
 
 def check_kubo(api_url: str, timeout: float = HEALTH_TIMEOUT_SECONDS) -> IpfsHealth:
     """Ask a Kubo-compatible daemon for its version (`POST /api/v0/version`)."""
     url = f"{api_url.rstrip('/')}/api/v0/version"
+    shown = redacted_url(api_url)
     try:
         response = httpx.post(url, timeout=timeout)
     except httpx.TimeoutException:
-        return IpfsHealth("kubo", api_url, False, reason=_l("no answer within %(seconds)s s", seconds=format(timeout, "g")))
+        return IpfsHealth("kubo", shown, False, reason=_l("no answer within %(seconds)s s", seconds=format(timeout, "g")))
     except httpx.HTTPError as exc:
-        return IpfsHealth("kubo", api_url, False, reason=f"{type(exc).__name__}: {exc}")
+        return IpfsHealth("kubo", shown, False, reason=redact(f"{type(exc).__name__}: {exc}", [url, api_url]))
     if response.status_code != 200:
-        return IpfsHealth("kubo", api_url, False, reason=_l("%(url)s answered with HTTP status %(status)s", url=url, status=response.status_code))
+        return IpfsHealth("kubo", shown, False, reason=_l("%(url)s answered with HTTP status %(status)s", url=shown, status=response.status_code))
     try:
         version = str(response.json()["Version"])
     except (ValueError, KeyError, TypeError):
-        return IpfsHealth("kubo", api_url, False, reason=_l("%(url)s did not answer like an IPFS daemon", url=url))
-    return IpfsHealth("kubo", api_url, True, detail=version)
+        return IpfsHealth("kubo", shown, False, reason=_l("%(url)s did not answer like an IPFS daemon", url=shown))
+    return IpfsHealth("kubo", shown, True, detail=version)
 
 
 def check_block_store(folder: Path) -> IpfsHealth:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import ORGANIZER
 from app.formatting import current_language, format_count, format_month, format_short_month, register_formatting
+from app.inputs import InvalidInput, parse_day, query_int
 from app.staff import service
 from app.staff.charts import Chart, ChartValue, bar_chart, column_chart, highest_of, line_chart
 from app.timeutil import utcnow
@@ -34,9 +35,12 @@ def dashboard() -> ResponseReturnValue:
 @role_required(ORGANIZER)
 def audit() -> ResponseReturnValue:
     """Show the audit log, newest first, filtered by actor, action and days."""
-    filters, errors = audit_filters_from_query()
-    page = service.audit_page(signed_in_account(), filters, request.args.get("page", 1, type=int))
-    return render_template("staff/audit.html", page=page, filters=filters, errors=errors, action_labels=service.ACTION_LABELS)
+    refused: list[str] = []
+    filters, errors = audit_filters_from_query(refused)
+    page = service.audit_page(signed_in_account(), filters, query_int("page", 1, minimum=1))
+    # A refused filter is explained on the page, which shows the entries without it.
+    page_html = render_template("staff/audit.html", page=page, filters=filters, errors=errors, action_labels=service.ACTION_LABELS)
+    return page_html, 400 if refused else 200
 
 
 @bp.get("/audit.csv")
@@ -56,21 +60,24 @@ def audit_csv() -> ResponseReturnValue:
 # -- input -------------------------------------------------------------------------------------------
 
 
-def _day(name: str, errors: list[str]) -> date | None:
+def _day(name: str, errors: list[str], refused: list[str]) -> date | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(_("“%(value)s” is not a date. Use the date picker, or write it as 2026-12-05.", value=raw))
+        return parse_day(raw, field=name)
+    except InvalidInput as refusal:
+        errors.append(str(refusal))
+        refused.append(name)
         return None
 
 
-def audit_filters_from_query() -> tuple[service.AuditFilters, list[str]]:
-    """Read the audit filters from the query string; a wrong field is dropped and explained."""
+def audit_filters_from_query(refused: list[str] | None = None) -> tuple[service.AuditFilters, list[str]]:
+    """Read the audit filters from the query string; a wrong field is dropped, explained and
+    named in `refused`."""
     errors: list[str] = []
-    since, until = _day("since", errors), _day("until", errors)
+    refused = refused if refused is not None else []
+    since, until = _day("since", errors, refused), _day("until", errors, refused)
     if since and until and since > until:
         errors.append(_("The “from” day is after the “to” day; showing entries from either day on."))
         since, until = until, since

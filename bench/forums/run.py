@@ -169,9 +169,15 @@ def session_cookie(folder: Path, account_id: int) -> str:
     from app import create_app
     from app.config import Config
 
+    from app.auth.sessions import SESSION_TOKEN, SessionPolicy, open_session
+    from app.extensions import db
+
     app = create_app(Config(bench_env(folder, chain_port=1)))
+    with app.app_context():
+        token = open_session(account_id, "siwe", SessionPolicy.from_config(app.config["SETTINGS"]))
+        db.session.commit()
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    return f"{app.config['SESSION_COOKIE_NAME']}={serializer.dumps({'_user_id': str(account_id), '_fresh': True})}"
+    return f"{app.config['SESSION_COOKIE_NAME']}={serializer.dumps({'_user_id': str(account_id), '_fresh': True, SESSION_TOKEN: token})}"
 
 
 # -- queries per page ------------------------------------------------------------------------------
@@ -188,11 +194,15 @@ def queries_per_page(folder: Path) -> dict[str, int]:
     from app.config import Config
     from app.extensions import db
 
+    from app.auth.sessions import SESSION_TOKEN, SessionPolicy, open_session
+
     app = create_app(Config(bench_env(folder, chain_port=1)))
+    with app.app_context():
+        token = open_session(1, "siwe", SessionPolicy.from_config(app.config["SETTINGS"]))
+        db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
-        session["_fresh"] = True
+        session.update({"_user_id": "1", "_fresh": True, SESSION_TOKEN: token})
     counts: dict[str, int] = {}
     with app.app_context():
         engine = db.engine

@@ -36,6 +36,7 @@ from web3.providers.rpc import HTTPProvider
 
 from app import create_app
 from app.auth.models import Account
+from app.auth.sessions import SESSION_TOKEN, SessionPolicy, open_session
 from app.chain.anvil import free_port, start_anvil
 from app.chain.indexer import BackgroundIndexer, catch_up, open_indexer
 from app.chain.models import Holding
@@ -123,10 +124,11 @@ def signed_in_client(app: Flask, address: str) -> FlaskClient:
             db.session.add(account)
             db.session.commit()
         account_id = account.id
+        token = open_session(account_id, "siwe", SessionPolicy.from_config(app.config["SETTINGS"]))
+        db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(account_id)
-        session["_fresh"] = True
+        session.update({"_user_id": str(account_id), "_fresh": True, SESSION_TOKEN: token})
     return client
 
 

@@ -61,10 +61,16 @@ def session_cookie(app: Flask, account_id: int) -> tuple[str, str]:
     """Mint a signed-in session (with a CSRF token in it) the way Flask-Login and Flask-WTF would."""
     from flask_wtf.csrf import generate_csrf
 
+    from app.auth.sessions import SESSION_TOKEN, SessionPolicy, open_session
+    from app.extensions import db
+
+    with app.app_context():
+        session_token = open_session(account_id, "siwe", SessionPolicy.from_config(app.config["SETTINGS"]))
+        db.session.commit()
     with app.test_request_context():  # its own app context, so a fresh `g`
         token = generate_csrf()
         contents = dict(session)
-    contents.update({"_user_id": str(account_id), "_fresh": True})
+    contents.update({"_user_id": str(account_id), "_fresh": True, SESSION_TOKEN: session_token})
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     assert serializer is not None
     return serializer.dumps(contents), token

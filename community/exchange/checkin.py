@@ -11,8 +11,10 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.auth.siwe import MAX_SIGNATURE_BYTES, is_high_s
 
 #: A kiosk code lives for one window; the current and the previous window are accepted, so a
 #: code is useful for 10 to 20 seconds and a photo of it shared later is not.
@@ -105,11 +107,32 @@ def check_in_typed_data(message: CheckInMessage, chain_id: int, verifying_contra
     }
 
 
-def recover_check_in_signer(typed_data: dict[str, Any], signature: str) -> str | None:
-    """Return the checksummed address that signed `typed_data`, or None for a malformed signature."""
+def signature_bytes(signature: str) -> bytes | None:
+    """Return the bytes of a 0x-hex signature, or None when it is not hex or absurdly long."""
+    text = signature.strip()
+    if not text.startswith(("0x", "0X")) or not 2 < len(text) <= 2 + 2 * MAX_SIGNATURE_BYTES:
+        return None
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        return None
+
+
+def check_in_digest(typed_data: dict[str, Any]) -> bytes:
+    """The EIP-712 hash of the check-in, as a smart-contract wallet gets it (ERC-1271)."""
+    signable = encode_typed_data(full_message=typed_data)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def recover_check_in_signer(typed_data: dict[str, Any], signature: str | bytes) -> str | None:
+    """Return the checksummed address whose key signed `typed_data`, or None when the signature
+    is not a plain 65-byte r‖s‖v with low s (EIP-2) — the same rule as sign-in."""
+    raw = signature_bytes(signature) if isinstance(signature, str) else signature
+    if raw is None or len(raw) != 65 or raw[64] not in (0, 1, 27, 28) or is_high_s(raw):
+        return None
     try:
         signable = encode_typed_data(full_message=typed_data)
-        return to_checksum_address(Account.recover_message(signable, signature=signature))
+        return to_checksum_address(Account.recover_message(signable, signature=raw))
     except (ValueError, TypeError, KeyError):
         return None
 

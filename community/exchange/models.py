@@ -47,6 +47,8 @@ class ExchangeEvent(db.Model):
     longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 7))
     #: Places for registered residents; the rest wait in line.
     capacity: Mapped[int] = mapped_column(sa.Integer)
+    #: Residents who did not register may check in at the door while places are free.
+    walk_ins: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     #: One of SCHEDULED, CANCELLED, CLOSED.
     status: Mapped[str] = mapped_column(sa.String(16), default=SCHEDULED)
     #: Bumped by every registration change and check-in. Updating this row first serialises
@@ -111,6 +113,8 @@ class CheckIn(db.Model):
     #: KIOSK: the kiosk code (0x hex bytes32) and issuedAt from the signed message.
     kiosk_code: Mapped[str | None] = mapped_column(sa.String(66))
     issued_at: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: True when the resident held no place (a walk-in, admitted because the event allows them).
+    walk_in: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     #: PASS: the staff account that scanned the pass.
     scanned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id", ondelete="SET NULL"))
     checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import record as audit
 from app.auth.models import ORGANIZER, Account
+from app.auth.siwe import Erc1271Check
 from app.chain.errors import ChainError
 from app.chain.models import Holding
 from app.extensions import db
@@ -51,6 +52,10 @@ CHECK_IN_OPENS_BEFORE = timedelta(hours=1)
 SIGNING_GRACE = timedelta(seconds=120)
 #: Clock difference tolerated between the phone and the server for issuedAt.
 CLOCK_SKEW = timedelta(seconds=30)
+#: The most places an exchange event offers (the form and the service both hold to it).
+MAX_CAPACITY = 100_000
+#: issuedAt is a Unix time in seconds; anything past this (the year 2106) is not a real moment.
+MAX_ISSUED_AT = 2**32 - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,10 +67,12 @@ class ExchangeError(Exception):
 
     status = 400
 
-    def __init__(self, message: Any, field: str | None = None) -> None:
+    def __init__(self, message: Any, field: str | None = None, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        if status is not None:
+            self.status = status
 
     def __str__(self) -> str:
         return str(self.message)
@@ -120,6 +127,8 @@ class EventDraft:
     latitude: Decimal | None
     longitude: Decimal | None
     capacity: int
+    #: Residents who did not register may check in at the door while places are free.
+    walk_ins: bool = False
 
 
 def _validate(draft: EventDraft, now: datetime) -> None:
@@ -138,8 +147,12 @@ def _validate(draft: EventDraft, now: datetime) -> None:
         raise InvalidEvent(_l("Registration must close before the event starts."), "registration_deadline")
     if draft.capacity < 1:
         raise InvalidEvent(_l("The capacity must be at least 1 person."), "capacity")
+    if draft.capacity > MAX_CAPACITY:
+        raise InvalidEvent(_l("The capacity can be at most %(count)s people.", count=MAX_CAPACITY), "capacity")
     if (draft.latitude is None) != (draft.longitude is None):
         raise InvalidEvent(_l("Enter both latitude and longitude, or neither."), "latitude")
+    if any(value is not None and not value.is_finite() for value in (draft.latitude, draft.longitude)):
+        raise InvalidEvent(_l("Enter latitude and longitude as numbers of degrees, such as 38.4239."), "latitude")
     if draft.latitude is not None and not Decimal(-90) <= draft.latitude <= Decimal(90):
         raise InvalidEvent(_l("Latitude must be between -90 and 90 degrees."), "latitude")
     if draft.longitude is not None and not Decimal(-180) <= draft.longitude <= Decimal(180):
@@ -159,6 +172,7 @@ def _apply(event: ExchangeEvent, draft: EventDraft) -> None:
     event.latitude = draft.latitude
     event.longitude = draft.longitude
     event.capacity = draft.capacity
+    event.walk_ins = draft.walk_ins
 
 
 def get_event(event_id: int) -> ExchangeEvent:
@@ -347,9 +361,13 @@ class CheckInSettings:
     chain_id: int
     #: The DigitalResident address, or None when no contract is configured or deployed.
     contract_address: str | None
+    #: Asks a smart-contract wallet on the chain whether it signed (ERC-1271), as sign-in does;
+    #: None checks wallet keys (EOAs) only.
+    contract_wallets: Erc1271Check | None = None
 
     @classmethod
     def from_app(cls, app: Flask) -> CheckInSettings:
+        from app.auth.service import contract_wallet_check
         from app.chain.service import resident_contract_address
 
         config = app.config["SETTINGS"]
@@ -357,7 +375,7 @@ class CheckInSettings:
             contract: str | None = resident_contract_address(config)
         except ChainError:
             contract = None
-        return cls(app.config["SECRET_KEY"], config.CHAIN_ID, contract)
+        return cls(app.config["SECRET_KEY"], config.CHAIN_ID, contract, contract_wallet_check(config))
 
 
 @dataclass(frozen=True)
@@ -407,6 +425,8 @@ def open_kiosk_check_in(account: Account | None, event_id: int, code_text: str, 
     event = get_event(event_id)
     _require_open(event, moment)
     code = _fresh_code(settings, event_id, code_text, moment, moment)
+    if _check_in_of(event_id, account.address) is None:
+        _admit(event, account.address)
     message = checkin.CheckInMessage(event_id, account.address, code, int(moment.timestamp()))
     return KioskInvitation(checkin.check_in_typed_data(message, settings.chain_id, _contract(settings)), moment)
 
@@ -433,19 +453,40 @@ def check_in_with_signature(account: Account | None, event_id: int, signed: Kios
     if moment - opened_at > SIGNING_GRACE:
         raise CheckInRefused(_l("The kiosk code has expired. Scan the code on the kiosk screen again."))
     code = _fresh_code(settings, event_id, signed.kiosk_code, opened_at, moment)
-    issued = datetime.fromtimestamp(signed.issued_at, UTC) if 0 <= signed.issued_at < 2**63 else None
+    issued = datetime.fromtimestamp(signed.issued_at, UTC) if 0 <= signed.issued_at <= MAX_ISSUED_AT else None
     if issued is None or issued < opened_at - CLOCK_SKEW or issued > moment + CLOCK_SKEW:
         raise CheckInRefused(_l("The signed check-in is out of date. Scan the code on the kiosk screen again."))
     message = checkin.CheckInMessage(event_id, account.address, code, signed.issued_at)
-    signer = checkin.recover_check_in_signer(checkin.check_in_typed_data(message, settings.chain_id, _contract(settings)), signed.signature)
-    if signer is None:
-        raise CheckInRefused(_l("The wallet's signature could not be read. Try signing again."))
-    if signer != account.address:
-        raise CheckInRefused(
-            _l("The check-in was signed by a different wallet (%(signer)s). Sign with the wallet you signed in with (%(address)s).", signer=signer, address=account.address)
-        )
+    _require_signed_by(account.address, checkin.check_in_typed_data(message, settings.chain_id, _contract(settings)), signed.signature, settings)
     return _record_check_in(
         event_id, account.address, residency.resident_number, KIOSK, signed.signature, moment, kiosk_code="0x" + code.hex(), issued_at=signed.issued_at
+    )
+
+
+def _require_signed_by(address: str, typed_data: dict[str, Any], signature: str, settings: CheckInSettings) -> None:
+    """Accept the check-in when `address` signed it: its key (EOA), or, for a smart-contract
+    wallet, the wallet's own ERC-1271 answer on the chain, exactly as sign-in checks it."""
+    raw = checkin.signature_bytes(signature)
+    if raw is None:
+        raise CheckInRefused(_l("The wallet's signature could not be read. Try signing again."))
+    signer = checkin.recover_check_in_signer(typed_data, raw)
+    if signer == address:
+        return
+    if settings.contract_wallets is not None:
+        from app.auth.service import ContractWalletUnavailable
+
+        try:
+            if settings.contract_wallets(address, checkin.check_in_digest(typed_data), raw):
+                return
+        except ContractWalletUnavailable:
+            raise CheckInRefused(
+                _l("We could not reach the blockchain to check your smart-contract wallet. Try again in a minute, or ask the staff to scan your pass."),
+                status=503,
+            ) from None
+    if signer is None:
+        raise CheckInRefused(_l("The wallet's signature could not be read. Try signing again."))
+    raise CheckInRefused(
+        _l("The check-in was signed by a different wallet (%(signer)s). Sign with the wallet you signed in with (%(address)s).", signer=signer, address=address)
     )
 
 
@@ -477,6 +518,8 @@ def issue_pass(account: Account | None, event_id: int, settings: CheckInSettings
     event = get_event(event_id)
     if event.status != SCHEDULED or moment >= event.ends_at:
         raise CheckInRefused(_refusal_for_status(event) if event.status != SCHEDULED else _l("This event is over."))
+    if _check_in_of(event_id, account.address) is None:
+        _admit(event, account.address, count_places=False)
     expires = int(event.ends_at.timestamp())
     token = checkin.sign_pass(settings.secret_key, checkin.Pass(residency.resident_number, account.address, event_id, expires))
     return ResidentPass(token, event.ends_at, residency.resident_number)
@@ -507,11 +550,12 @@ def _record_check_in(event_id: int, address: str, resident_number: int, method: 
     """Record one check-in; a second one for the same wallet records nothing and says so."""
     # Locks the event row only while it is still scheduled, so a check-in cannot slip in
     # beside a concurrent close (see the race-safety note above).
-    _lock_event(event_id, only_status=SCHEDULED)
+    event = _lock_event(event_id, only_status=SCHEDULED)
     existing = _check_in_of(event_id, address)
     if existing is not None:
         return CheckInOutcome(existing, already=True)
-    check_in = CheckIn(event_id=event_id, address=address, resident_number=resident_number, method=method, evidence=evidence, checked_in_at=moment, **extra)
+    walk_in = _admit(event, address)
+    check_in = CheckIn(event_id=event_id, address=address, resident_number=resident_number, method=method, evidence=evidence, checked_in_at=moment, walk_in=walk_in, **extra)
     try:
         with db.session.begin_nested():
             db.session.add(check_in)
@@ -524,6 +568,29 @@ def _record_check_in(event_id: int, address: str, resident_number: int, method: 
 
 def _check_in_of(event_id: int, address: str) -> CheckIn | None:
     return db.session.scalar(sa.select(CheckIn).filter_by(event_id=event_id, address=address))
+
+
+def _admit(event: ExchangeEvent, address: str, *, count_places: bool = True) -> bool:
+    """The rule at the door: a registered resident comes in; anyone else only as a walk-in, when
+    the event admits walk-ins and a place is free (places held by registered residents who have
+    not arrived yet stay theirs). Return True for a walk-in; raise CheckInRefused otherwise.
+
+    Called under the event's row lock when recording, so two walk-ins cannot take the last place.
+    """
+    registration = db.session.scalar(
+        sa.select(Registration).join(Account, Account.id == Registration.account_id).where(Registration.event_id == event.id, Account.address == address)
+    )
+    if registration is not None and registration.status == REGISTERED:
+        return False
+    if not event.walk_ins:
+        if registration is not None and registration.status == WAITLISTED:
+            raise CheckInRefused(_l("You are on the waitlist and no place has freed up for you, so you cannot check in. Ask the staff at the door."), status=403)
+        raise CheckInRefused(_l("Only residents who registered can check in at this event. Register on the event page while registration is open."), status=403)
+    if count_places:
+        walk_ins = int(db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn).filter_by(event_id=event.id, walk_in=True)) or 0)
+        if _count(event.id, REGISTERED) + walk_ins >= event.capacity:
+            raise CheckInRefused(_l("The event is full: every place is held by a registered resident or taken by a walk-in."), status=409)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

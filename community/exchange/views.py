@@ -15,7 +15,9 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from app.auth.models import ORGANIZER
+from app.auth.siwe import MAX_SIGNATURE_BYTES
 from app.extensions import limiter
+from app.inputs import JsonInteger, JsonText, json_body
 from app.timeutil import utcnow
 from community.exchange import opendata, service
 from community.exchange.forms import EventForm, PassScanForm
@@ -26,6 +28,12 @@ bp = Blueprint("exchange", __name__, template_folder="templates")
 
 #: Session key of the kiosk code a resident opened the check-in page with (and when).
 KIOSK_TICKET = "exchange_kiosk_ticket"
+#: What the check-in script posts: the kiosk code it scanned, the signed issuedAt and the signature.
+SIGNED_CHECK_IN = {
+    "kioskCode": JsonText(max_length=66),
+    "issuedAt": JsonInteger(minimum=0, maximum=service.MAX_ISSUED_AT),
+    "signature": JsonText(max_length=2 + 2 * MAX_SIGNATURE_BYTES),
+}
 
 
 @bp.app_template_filter("tokyo_time")
@@ -233,23 +241,19 @@ def check_in(event_id: int) -> ResponseReturnValue:
 @bp.post("/events/<int:event_id>/check-in")
 @limiter.limit("30 per minute")
 @resident_required
-def check_in_submit(event_id: int) -> ResponseReturnValue:
+@json_body(SIGNED_CHECK_IN)
+def check_in_submit(event_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     """Verify the wallet's EIP-712 signature and record the check-in (JSON in, JSON out)."""
-    body: dict[str, Any] = request.get_json(silent=True) or {}
     ticket = session.get(KIOSK_TICKET) or {}
-    code = str(body.get("kioskCode") or "")
+    code = body["kioskCode"]
     opened_at = None
     if ticket.get("event") == event_id and ticket.get("code") == code:
         opened_at = datetime.fromtimestamp(float(ticket["opened_at"]), UTC)
-    try:
-        issued_at = int(body.get("issuedAt"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        issued_at = -1
-    signed = service.KioskSignature(code, issued_at, str(body.get("signature") or ""), opened_at)
+    signed = service.KioskSignature(code, body["issuedAt"], body["signature"], opened_at)
     try:
         outcome = service.check_in_with_signature(signed_in_account(), event_id, signed, _settings())
     except service.CheckInRefused as error:
-        return {"ok": False, "error": str(error)}, error.status
+        return {"ok": False, "error": "check_in_refused", "message": str(error)}, error.status
     session.pop(KIOSK_TICKET, None)
     message = _("You had already checked in; nothing changed.") if outcome.already else _("You are checked in. Welcome!")
     return {"ok": True, "already": outcome.already, "message": message, "checkedInAt": outcome.check_in.checked_in_at.isoformat()}

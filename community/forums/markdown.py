@@ -19,6 +19,8 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
+from app.inputs import clean_text
+
 #: rel on every link: posts are user content, and nothing they link to may reach window.opener.
 LINK_REL = "nofollow ugc noopener"
 #: The site's own read-only gateway: a CID and an optional path inside it, nothing else.
@@ -30,11 +32,6 @@ ALLOWED_TAGS = {
     "img", "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
-#: Characters that can make a URL or a name read differently from what it is: bidi overrides
-#: and isolates, zero-width characters and other invisible formatting.
-INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-#: C0/C1 controls except tab and newline.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def is_gateway_image(src: str) -> bool:
@@ -68,12 +65,6 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if tag == "ol" and attribute == "start":
         return value if value.isdigit() and len(value) < 10 else None
     return value
-
-
-def clean_text(text: str) -> str:
-    """Drop control characters and invisible formatting; normalise newlines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return INVISIBLE.sub("", CONTROL.sub("", text))
 
 
 def render_post(source: str) -> Markup:

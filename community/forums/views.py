@@ -10,16 +10,17 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from app.database import row_id
+from app.database import MAX_ROW_ID, row_id
 from app.extensions import limiter
+from app.inputs import InvalidInput, form_int
+from app.security import rate_limit_key
 from community.forums import service
-from community.forums.forms import ActionForm, CategoryForm, MoveForm, PostForm, ReasonForm, ResolveForm, ThreadForm
+from community.forums.forms import POSITION_MAX, POSITION_MIN, ActionForm, CategoryForm, MoveForm, PostForm, ReasonForm, ResolveForm, ThreadForm
 from community.forums.service import (
     CategoryInput,
     ForumError,
@@ -43,12 +44,6 @@ REPORT_RATE_LIMIT = "5 per minute;50 per day"
 # -- rate limits ---------------------------------------------------------------------------------
 
 
-def _limit_key() -> str:
-    """Count per account when signed in (several residents may share one town Wi-Fi address)."""
-    account = signed_in_account()
-    return f"account:{account.address}" if account is not None else f"ip:{get_remote_address()}"
-
-
 def _anonymous() -> bool:
     # Nobody signed in cannot post at all; the service refuses them without spending a count.
     return not current_user.is_authenticated
@@ -63,7 +58,7 @@ def _limit(setting: str, default: str) -> Callable[[Callable[..., ResponseReturn
     return limiter.shared_limit(
         lambda: str(current_app.config.get(setting) or default),
         scope=setting.lower(),
-        key_func=_limit_key,
+        key_func=rate_limit_key,
         methods=["POST"],
         exempt_when=_anonymous,
         deduct_when=_succeeded,
@@ -275,7 +270,7 @@ def thread_action(thread_id: int, action: str) -> ResponseReturnValue:
 def move(thread_id: int) -> ResponseReturnValue:
     """Move a thread to another category (moderators)."""
     if request.method == "POST":
-        moved = service.move_thread(signed_in_account(), thread_id, request.form.get("category_id", type=int) or 0)
+        moved = service.move_thread(signed_in_account(), thread_id, form_int("category_id", 0, minimum=0, maximum=MAX_ROW_ID))
         flash(_l("The thread was moved."), "success")
         return redirect(url_for("forums.thread", thread_id=moved.id))
     moving, categories = service.move_form(signed_in_account(), thread_id)
@@ -302,13 +297,17 @@ def resolve(report_id: int) -> ResponseReturnValue:
 
 
 def _category_input() -> CategoryInput:
+    try:
+        position = form_int("position", 0, minimum=POSITION_MIN, maximum=POSITION_MAX)
+    except InvalidInput as refusal:
+        raise InvalidForumInput(refusal.message, "position") from None
     return CategoryInput(
         slug=_text("slug"),
         name_ja=_text("name_ja"),
         name_en=_text("name_en"),
         description_ja=_text("description_ja"),
         description_en=_text("description_en"),
-        position=request.form.get("position", 0, type=int),
+        position=position,
         visibility=_text("visibility"),
     )
 

@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Optional
 
+from app.inputs import INT32_MIN, BoundedDateTimeLocalField, BoundedIntegerField, PlainText, SingleLine
 from community.meetups.display import TOKYO
 from community.meetups.models import GOING, NOT_GOING, Meetup
 from community.meetups.service import MeetupDraft
@@ -25,16 +26,16 @@ def tokyo_to_utc(value: datetime) -> datetime:
 class MeetupForm(FlaskForm):
     """Schedule or change a meetup; times are typed in Japan time (JST). Business rules live in the service."""
 
-    title_ja = StringField(_l("Title (Japanese)"), validators=[InputRequired(_l("Enter a title in Japanese."))])
-    title_en = StringField(_l("Title (English)"), validators=[InputRequired(_l("Enter a title in English."))])
-    description_ja = TextAreaField(_l("Description (Japanese)"), validators=[Optional()])
-    description_en = TextAreaField(_l("Description (English)"), validators=[Optional()])
-    starts_at = DateTimeLocalField(_l("Starts (JST)"), format=LOCAL_FORMAT, validators=[InputRequired(_l("Enter the date and time it starts."))])
-    ends_at = DateTimeLocalField(_l("Ends (JST)"), format=LOCAL_FORMAT, validators=[InputRequired(_l("Enter the date and time it ends."))])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[InputRequired(_l("Enter a title in Japanese.")), SingleLine()])
+    title_en = StringField(_l("Title (English)"), validators=[InputRequired(_l("Enter a title in English.")), SingleLine()])
+    description_ja = TextAreaField(_l("Description (Japanese)"), validators=[Optional(), PlainText()])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), PlainText()])
+    starts_at = BoundedDateTimeLocalField(_l("Starts (JST)"), format=LOCAL_FORMAT, validators=[InputRequired(_l("Enter the date and time it starts."))])
+    ends_at = BoundedDateTimeLocalField(_l("Ends (JST)"), format=LOCAL_FORMAT, validators=[InputRequired(_l("Enter the date and time it ends."))])
     platform = SelectField(_l("Platform"), choices=PLATFORM_CHOICES, validators=[InputRequired(_l("Choose a platform from the list."))])
-    join_url = URLField(_l("Join link (https://…)"), validators=[InputRequired(_l("Enter the join link."))])
-    capacity = IntegerField(_l("Capacity"), validators=[InputRequired(_l("Enter the number of seats."))])
-    rsvp_deadline = DateTimeLocalField(_l("RSVP deadline (JST, empty = until it starts)"), format=LOCAL_FORMAT, validators=[Optional()])
+    join_url = URLField(_l("Join link (https://…)"), validators=[InputRequired(_l("Enter the join link.")), SingleLine()])
+    capacity = BoundedIntegerField(_l("Capacity"), minimum=INT32_MIN, validators=[InputRequired(_l("Enter the number of seats."))])
+    rsvp_deadline = BoundedDateTimeLocalField(_l("RSVP deadline (JST, empty = until it starts)"), format=LOCAL_FORMAT, validators=[Optional()])
 
     def fill_from(self, meetup: Meetup) -> None:
         """Pre-fill the form from a meetup, in Japan time."""

@@ -4,11 +4,11 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 
 from app.auth.models import ORGANIZER
 from app.errors import render_error
 from app.extensions import limiter
+from app.security import rate_limit_key
 from community.gating.access import resident_required, role_required, signed_in_account
 from community.meetups import service
 from community.meetups.calendar import CalendarEntry, CalendarSite, build_calendar, platform_name
@@ -24,11 +24,6 @@ bp = Blueprint("meetups", __name__, template_folder="templates", url_prefix="/me
 #: Posting limits, per signed-in wallet (many residents may share one town Wi-Fi address).
 POSTING_LIMIT = "30 per minute"
 FEED_LIMIT = "120 per minute"
-
-
-def _posting_key() -> str:
-    account = signed_in_account()
-    return f"account:{account.address}" if account is not None else get_remote_address()
 
 
 def _locale() -> str:
@@ -124,7 +119,7 @@ def feed(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/<int:meetup_id>/rsvp")
-@limiter.limit(POSTING_LIMIT, key_func=_posting_key)
+@limiter.limit(POSTING_LIMIT, key_func=rate_limit_key)
 @resident_required
 def rsvp(meetup_id: int) -> ResponseReturnValue:
     """Answer going or not going; a full meetup puts the resident on its waitlist."""
@@ -154,7 +149,7 @@ def _rsvp_message(outcome: service.RsvpOutcome) -> str:
 
 
 @bp.post("/calendar-feed")
-@limiter.limit(POSTING_LIMIT, key_func=_posting_key)
+@limiter.limit(POSTING_LIMIT, key_func=rate_limit_key)
 @resident_required
 def issue_feed() -> ResponseReturnValue:
     """Make a new private calendar address; any older one stops working."""
@@ -165,7 +160,7 @@ def issue_feed() -> ResponseReturnValue:
 
 
 @bp.post("/calendar-feed/revoke")
-@limiter.limit(POSTING_LIMIT, key_func=_posting_key)
+@limiter.limit(POSTING_LIMIT, key_func=rate_limit_key)
 def revoke_feed() -> ResponseReturnValue:
     """Turn the private calendar address off."""
     if ConfirmForm().validate_on_submit() and service.revoke_calendar_feed(signed_in_account()):
@@ -187,7 +182,7 @@ def _form_refused(form: MeetupForm, refusal: MeetupError, template_values: dict[
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@limiter.limit(POSTING_LIMIT, key_func=_posting_key, methods=["POST"])
+@limiter.limit(POSTING_LIMIT, key_func=rate_limit_key, methods=["POST"])
 @role_required(ORGANIZER)
 def create() -> ResponseReturnValue:
     """Schedule a new meetup."""
@@ -204,7 +199,7 @@ def create() -> ResponseReturnValue:
 
 
 @bp.route("/<int:meetup_id>/edit", methods=["GET", "POST"])
-@limiter.limit(POSTING_LIMIT, key_func=_posting_key, methods=["POST"])
+@limiter.limit(POSTING_LIMIT, key_func=rate_limit_key, methods=["POST"])
 @role_required(ORGANIZER)
 def edit(meetup_id: int) -> ResponseReturnValue:
     """Change a meetup that has not started yet."""
@@ -227,7 +222,7 @@ def edit(meetup_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:meetup_id>/cancel")
-@limiter.limit(POSTING_LIMIT, key_func=_posting_key)
+@limiter.limit(POSTING_LIMIT, key_func=rate_limit_key)
 @role_required(ORGANIZER)
 def cancel(meetup_id: int) -> ResponseReturnValue:
     """Call a meetup off; residents who answered are told."""

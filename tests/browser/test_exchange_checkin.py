@@ -15,6 +15,7 @@ from flask import Flask
 from app.chain.models import Deployment
 from app.extensions import db
 from app.timeutil import utcnow
+from tests.conftest import session_for
 from community.exchange import checkin, service
 from community.exchange.models import CheckIn
 from tests.unit.conftest_exchange import CONTRACT, attached, draft
@@ -53,9 +54,9 @@ WALLET = """
 
 def _session_cookie(app: Flask, account_id: int) -> str:
     client = app.test_client()
+    signed_in = session_for(app, account_id)
     with client.session_transaction() as session:
-        session["_user_id"] = str(account_id)
-        session["_fresh"] = True
+        session.update(signed_in)
     cookie = client.get_cookie("session")
     assert cookie is not None
     return cookie.value
@@ -69,6 +70,7 @@ def test_a_resident_checks_in_at_the_kiosk_with_an_injected_wallet(app: Flask, l
     with app.test_request_context():
         db.session.add(Deployment(chain_id=31337, contract_name="DigitalResident", address=CONTRACT, block_number=1, transaction_hash="0x" + "22" * 32, soulbound=True))
         event = service.create_event(attached(organizer), draft(starts_at=starts, ends_at=starts + timedelta(hours=2), registration_deadline=starts), now=utcnow())
+        service.register(attached(resident), event.id, now=utcnow())
         db.session.commit()
         event_id = event.id
 

@@ -49,8 +49,9 @@ def attended_event(app: Flask, create_account, give_card) -> Iterator[tuple[int,
     settings = service.CheckInSettings("test-secret-key", 31337, None)
     with app.test_request_context(headers={"Accept-Language": "en"}):
         organizer = db.session.get(type(residents[0]), organizer_id)
-        event = service.create_event(organizer, draft(), now=T0)
+        event = service.create_event(organizer, draft(capacity=3), now=T0)
         for resident in residents:
+            service.register(attached(resident), event.id, now=T0)
             token = service.issue_pass(attached(resident), event.id, settings, now=T0).token
             service.check_in_with_pass(organizer, event.id, token, settings, now=DURING)
         db.session.commit()
@@ -134,6 +135,7 @@ def test_the_cli_closes_an_event_and_is_safe_to_rerun(app: Flask, runner, chain_
     with app.test_request_context():
         organizer = db.session.get(service.Account, organizer_id)  # type: ignore[attr-defined]
         event = service.create_event(organizer, draft(starts_at=starts, ends_at=starts + timedelta(hours=2), registration_deadline=starts), now=starts - timedelta(days=1))
+        service.register(attached(resident), event.id, now=starts - timedelta(days=1))
         token = service.issue_pass(attached(resident), event.id, settings, now=starts).token
         service.check_in_with_pass(organizer, event.id, token, settings, now=starts + timedelta(minutes=5))
         upcoming = service.create_event(organizer, draft(), now=utcnow())

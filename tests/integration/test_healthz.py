@@ -27,6 +27,13 @@ pytestmark = pytest.mark.chain
 ANSWER_WITHIN_SECONDS = 4.0
 
 
+@pytest.fixture(autouse=True)
+def fresh_node_checks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here changes the chain between requests: no reuse of an earlier check
+    (the cache itself is tested in tests/unit/test_credentials.py)."""
+    monkeypatch.setattr(app.config["SETTINGS"], "HEALTHZ_CACHE_SECONDS", 0)
+
+
 def chain_head(rpc_url: str) -> int:
     answer = httpx.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=5)
     return int(answer.json()["result"], 16)
@@ -212,6 +219,7 @@ def test_signed_in_visitors_get_the_503_page_too(app_without_database: Flask) ->
     client = app_without_database.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = "7"
+        session["_session"] = "a-session-token"  # checked against the database, which is away
         session["locale"] = "en"
     for path in ("/forums", "/me", "/meetups"):
         response = client.get(path)

@@ -25,7 +25,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import make_config
+from tests.conftest import make_config, session_for
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 #: The schema the first release shipped with: accounts, deployments, audit log, staff roles, holdings.
@@ -239,8 +239,9 @@ def test_first_release_database_serves_pages_after_upgrade(tmp_path: Path) -> No
     fill_first_release(app)
     migrate(app)
     client = app.test_client()
+    signed_in = session_for(app, 1)
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
+        session.update(signed_in)
     page = client.get("/me", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     assert "山田 太郎" in page.get_data(as_text=True)

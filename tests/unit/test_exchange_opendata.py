@@ -28,6 +28,7 @@ def closed_event(app: Flask, create_account, give_card):  # type: ignore[no-unty
         cancelled = service.create_event(organizer, draft(title_ja="中止の会", title_en="Cancelled meetup"), now=T0)
         service.cancel_event(organizer, cancelled.id, now=T0)
         for resident in residents:
+            service.register(attached(resident), event.id, now=T0)
             token = service.issue_pass(attached(resident), event.id, SETTINGS, now=T0).token
             service.check_in_with_pass(organizer, event.id, token, SETTINGS, now=STARTS)
         service.close_event(organizer, event.id, FakeAnchor(), now=ENDS)

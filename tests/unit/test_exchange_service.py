@@ -38,13 +38,17 @@ def organizer(ctx: Flask, create_account):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def make_resident(ctx: Flask, create_account, give_card):  # type: ignore[no-untyped-def]
-    def make(key: str | None = None):  # type: ignore[no-untyped-def]
+    """Factory: a resident with a card, registered for each event given (the door admits only them)."""
+
+    def make(*registered_for: ExchangeEvent, key: str | None = None):  # type: ignore[no-untyped-def]
         db.session.commit()  # the factories write from their own app context and session
         wallet = EthAccount.from_key(key) if key else EthAccount.create()
         account = create_account(wallet.address)
         give_card(wallet.address)
         resident = attached(account)
         resident.key = wallet.key.to_0x_hex()  # type: ignore[attr-defined]
+        for event in registered_for:
+            assert service.register(resident, event.id, now=T0).status == REGISTERED
         return resident
 
     return make
@@ -179,7 +183,7 @@ def _kiosk_check_in(resident, event: ExchangeEvent, at: datetime, *, key: str | 
 
 
 def test_a_resident_checks_in_by_signing_the_kiosk_code(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     outcome = _kiosk_check_in(resident, event, DURING)
     assert not outcome.already
     record = db.session.scalar(sa.select(CheckIn))
@@ -194,7 +198,7 @@ def test_a_resident_checks_in_by_signing_the_kiosk_code(event: ExchangeEvent, ma
 
 
 def test_the_typed_data_follows_the_agreed_domain(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     code = "0x" + checkin.kiosk_code(SETTINGS.secret_key, event.id, checkin.kiosk_window(DURING.timestamp())).hex()
     typed = service.open_kiosk_check_in(resident, event.id, code, SETTINGS, now=DURING).typed_data
     assert typed["domain"] == {"name": "Nishikawa Digital Residents", "version": "1", "chainId": 31337, "verifyingContract": CONTRACT}
@@ -203,14 +207,14 @@ def test_the_typed_data_follows_the_agreed_domain(event: ExchangeEvent, make_res
 
 
 def test_a_signature_from_a_different_wallet_is_refused(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     with pytest.raises(service.CheckInRefused, match="different wallet"):
         _kiosk_check_in(resident, event, DURING, key=EthAccount.create().key.to_0x_hex())
     assert _count(CheckIn) == 0
 
 
 def test_an_expired_kiosk_code_is_refused(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     stale = "0x" + checkin.kiosk_code(SETTINGS.secret_key, event.id, checkin.kiosk_window(DURING.timestamp()) - 2).hex()
     with pytest.raises(service.CheckInRefused, match="expired"):
         service.open_kiosk_check_in(resident, event.id, stale, SETTINGS, now=DURING)
@@ -225,13 +229,13 @@ def test_an_expired_kiosk_code_is_refused(event: ExchangeEvent, make_resident) -
 
 
 def test_signing_within_the_grace_period_still_counts(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     assert not _kiosk_check_in(resident, event, DURING + timedelta(seconds=60), code_at=DURING).already
 
 
 @pytest.mark.parametrize(("moment", "words"), [(STARTS - timedelta(hours=1, seconds=1), "has not opened yet"), (ENDS, "closed at")])
 def test_check_in_outside_the_window_is_refused(event: ExchangeEvent, make_resident, organizer, moment: datetime, words: str) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     with pytest.raises(service.CheckInRefused, match=words):
         _kiosk_check_in(resident, event, moment)
     token = service.issue_pass(resident, event.id, SETTINGS, now=STARTS - timedelta(days=1)).token
@@ -242,14 +246,14 @@ def test_check_in_outside_the_window_is_refused(event: ExchangeEvent, make_resid
 
 
 def test_check_in_opens_an_hour_before_the_start(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    assert not _kiosk_check_in(make_resident(), event, STARTS - timedelta(hours=1)).already
+    assert not _kiosk_check_in(make_resident(event), event, STARTS - timedelta(hours=1)).already
 
 
 # -- passes ------------------------------------------------------------------------------------
 
 
 def test_staff_check_a_resident_in_with_a_pass(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     issued = service.issue_pass(resident, event.id, SETTINGS, now=T0)
     assert issued.expires_at == ENDS
     outcome = service.check_in_with_pass(organizer, event.id, issued.token, SETTINGS, now=DURING)
@@ -260,7 +264,7 @@ def test_staff_check_a_resident_in_with_a_pass(organizer, event: ExchangeEvent, 
 
 
 def test_a_forged_pass_is_refused(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     genuine = service.issue_pass(resident, event.id, SETTINGS, now=T0).token
     forged = checkin.sign_pass("someone-elses-key", checkin.Pass(1, resident.address, event.id, int(ENDS.timestamp())))
     tampered = genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB")
@@ -271,7 +275,7 @@ def test_a_forged_pass_is_refused(organizer, event: ExchangeEvent, make_resident
 
 
 def test_an_expired_pass_is_refused(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     number = db.session.scalar(sa.select(Holding.resident_number).filter_by(holder=resident.address))
     expired = checkin.sign_pass(SETTINGS.secret_key, checkin.Pass(number, resident.address, event.id, int((DURING - timedelta(minutes=1)).timestamp())))
     with pytest.raises(service.CheckInRefused, match="expired"):
@@ -280,7 +284,7 @@ def test_an_expired_pass_is_refused(organizer, event: ExchangeEvent, make_reside
 
 
 def test_a_pass_whose_card_left_the_wallet_is_void(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     token = service.issue_pass(resident, event.id, SETTINGS, now=T0).token
     db.session.execute(sa.delete(Holding).where(Holding.holder == resident.address))
     with pytest.raises(service.CheckInRefused, match="no longer held"):
@@ -290,13 +294,13 @@ def test_a_pass_whose_card_left_the_wallet_is_void(organizer, event: ExchangeEve
 
 def test_a_pass_for_another_event_is_refused(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
     other = service.create_event(organizer, draft(title_en="Another"), now=T0)
-    token = service.issue_pass(make_resident(), other.id, SETTINGS, now=T0).token
+    token = service.issue_pass(make_resident(other), other.id, SETTINGS, now=T0).token
     with pytest.raises(service.CheckInRefused, match="another event"):
         service.check_in_with_pass(organizer, event.id, token, SETTINGS, now=DURING)
 
 
 def test_only_staff_scan_passes(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
-    resident = make_resident()
+    resident = make_resident(event)
     token = service.issue_pass(resident, event.id, SETTINGS, now=T0).token
     with pytest.raises(AccessDenied):
         service.check_in_with_pass(resident, event.id, token, SETTINGS, now=DURING)
@@ -306,7 +310,8 @@ def test_only_staff_scan_passes(event: ExchangeEvent, make_resident) -> None:  #
 
 
 def _attend(event: ExchangeEvent, make_resident, organizer, count: int):  # type: ignore[no-untyped-def]
-    residents = [make_resident() for _ in range(count)]
+    service.update_event(organizer, event.id, draft(capacity=max(count, 2)), now=T0)
+    residents = [make_resident(event) for _ in range(count)]
     for resident in residents:
         service.check_in_with_pass(organizer, event.id, service.issue_pass(resident, event.id, SETTINGS, now=T0).token, SETTINGS, now=DURING)
     return residents
@@ -330,8 +335,9 @@ def test_closing_anchors_one_root_and_every_attendee_can_prove_it(organizer, eve
         check = service.verify_attendance_proof(document, lambda contract, event_id: anchor.roots.get(event_id), 31337)
         assert check.ok, check.reasons
 
+    late = make_resident()
     with pytest.raises(service.CheckInRefused, match="closed"):
-        service.check_in_with_pass(organizer, event.id, service.issue_pass(make_resident(), event.id, SETTINGS, now=T0).token, SETTINGS, now=DURING)
+        service.check_in_with_pass(organizer, event.id, service.issue_pass(late, event.id, SETTINGS, now=T0).token, SETTINGS, now=DURING)
     with pytest.raises(AccessDenied):
         service.attendance_proof(make_resident(), event.id)
 
@@ -384,7 +390,7 @@ def test_an_event_nobody_attended_closes_without_a_transaction(organizer, event:
 def test_attendance_history_lists_the_residents_events(organizer, make_resident) -> None:  # type: ignore[no-untyped-def]
     first = service.create_event(organizer, draft(), now=T0)
     second = service.create_event(organizer, draft(starts_at=STARTS + timedelta(days=1), ends_at=ENDS + timedelta(days=1)), now=T0)
-    resident = make_resident()
+    resident = make_resident(first, second)
     for event, moment in ((first, DURING), (second, DURING + timedelta(days=1))):
         service.check_in_with_pass(organizer, event.id, service.issue_pass(resident, event.id, SETTINGS, now=T0).token, SETTINGS, now=moment)
     history = service.attendance_history(resident)

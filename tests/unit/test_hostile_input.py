@@ -31,6 +31,7 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from app.auth.models import Account
 from app.auth.views import JSON_ENDPOINTS
 from app.extensions import db, limiter
+from tests.conftest import session_for
 from tests.unit.conftest_forums import Forum, forum  # noqa: F401  (fixture)
 
 FUZZ = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -107,9 +108,9 @@ class Stage:
     def client(self, signed_in: bool) -> FlaskClient:
         client = self.app.test_client()
         if signed_in:
+            values = session_for(self.app, self.admin.id)
             with client.session_transaction() as session:
-                session["_user_id"] = str(self.admin.id)
-                session["_fresh"] = True
+                session.update(values)
         return client
 
 

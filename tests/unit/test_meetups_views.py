@@ -122,7 +122,7 @@ BAD_FORMS = [
     ("end before start", {"ends_at": "START-30"}, "The end must be after the start"),
     ("capacity zero", {"capacity": "0"}, "The capacity must be at least 1"),
     ("capacity negative", {"capacity": "-5"}, "The capacity must be at least 1"),
-    ("capacity not a number", {"capacity": "many"}, "integer"),
+    ("capacity not a number", {"capacity": "many"}, "must be a whole number"),
     ("join link not https", {"join_url": "http://cluster.mu/e/room"}, "must be a full address starting with https://"),
     ("no start", {"starts_at": ""}, "Enter the date and time it starts"),
     ("deadline after start", {"rsvp_deadline": "START+30"}, "no later than the start"),

@@ -124,7 +124,7 @@ def test_the_page_lists_newest_first_with_the_filters_kept(staff_client: FlaskCl
 
 def test_wrong_dates_are_explained_not_fatal(staff_client: FlaskClient, seeded_log: None) -> None:
     response = staff_client.get("/staff/audit?since=yesterday&until=2026-12-01", headers={"Accept-Language": "en"})
-    assert response.status_code == 200
+    assert response.status_code == 400, "a refused filter is a 400, shown on the page with the reason"
     page = response.get_data(as_text=True)
     assert "“yesterday” is not a date" in page
     assert 'role="alert"' in page

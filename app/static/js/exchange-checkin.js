@@ -60,7 +60,7 @@ async function checkIn() {
       say(body.message, true);
       button.hidden = true;
     } else {
-      say(body.error || body.detail || button.dataset.networkError, false);
+      say(body.message || body.detail || button.dataset.networkError, false);
     }
   } finally {
     button.disabled = false;
