@@ -7,7 +7,6 @@ step boundary (see minting.pipeline).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from app.chain.client import ResidentRegistry
 from app.chain.service import open_registry
 from app.config import Config, instance_path
 from app.extensions import db
+from app.spreadsheet import BOM, csv_line
 from minting.cards import CardFace, CardTemplate, default_template, render_card
 from minting.csv_import import HeldCards, ResidentList, ResidentRow, read_resident_csv
 from minting.errors import InvalidMintRequest, MintError
@@ -39,6 +39,7 @@ TOWN_TIME_ZONE = ZoneInfo("Asia/Tokyo")
 
 #: Where each job's report (one CSV line per resident) is written, inside the instance folder.
 REPORTS_FOLDER = "mint-jobs"
+JOB_REPORT_HEADER = ("line", "address", "display_name", "state", "resident_number", "image_cid", "metadata_cid", "token_uri", "transaction_hash", "block_number", "error")
 
 
 class CardNotIssuedHere(MintError):
@@ -197,13 +198,14 @@ def write_job_report(job: MintJob, config: Config) -> Path:
     folder = instance_path(config) / REPORTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"job-{job.id}.csv"
+    # The same writer as the site's CSV exports: a name such as =HYPERLINK(...) came from a CSV
+    # someone else wrote, and the town office opens this file in a spreadsheet.
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["line", "address", "display_name", "state", "resident_number", "image_cid", "metadata_cid", "token_uri", "transaction_hash", "block_number", "error"])
+        out.write(BOM + csv_line(JOB_REPORT_HEADER))
         for row in job.residents:
             number = row.resident_number if row.state == Step.CONFIRMED else None
             uri = f"ipfs://{row.metadata_cid}" if number else ""
-            writer.writerow([row.line, row.address, row.display_name, row.state, number or "", row.image_cid or "", row.metadata_cid or "", uri, row.transaction_hash or "", row.block_number or "", row.error or ""])
+            out.write(csv_line([row.line, row.address, row.display_name, row.state, number or "", row.image_cid or "", row.metadata_cid or "", uri, row.transaction_hash or "", row.block_number or "", row.error or ""]))
     return path
 
 

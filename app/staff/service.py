@@ -1,4 +1,5 @@
-"""What the town office sees: dashboard figures, health of the chain and IPFS, and the audit log.
+"""What the town office sees: dashboard figures and the health of the chain and IPFS (the audit
+log is app/staff/audit.py).
 
 The figures of other features (forums, meetups, exchange events, mint jobs) are read from their
 tables through `db.metadata`, not by importing their packages: `app/` does not depend on
@@ -10,10 +11,9 @@ a rename there fails here.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,15 +24,12 @@ import httpx
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.audit.models import AuditEntry
-from app.audit.service import record
 from app.auth.models import ORGANIZER, Account
 from app.chain.models import Holding, IndexerCheckpoint
 from app.config import Config
 from app.extensions import db
 from app.formatting import TOKYO
 from app.security import redact, redacted_url
-from app.spreadsheet import BOM, csv_line
 from community.gating.service import require_role
 
 #: Who may open the staff pages: organizers (the mayor's office); admins hold every role.
@@ -45,8 +42,6 @@ ACTIVE_WINDOW = timedelta(days=30)
 CHART_MONTHS = 12
 #: Rows per list on the dashboard.
 LIST_LIMIT = 10
-#: Audit entries per page.
-AUDIT_PAGE_SIZE = 50
 
 # Status strings of the other features (see the module docstring).
 MEETUP_GOING, MEETUP_WAITLISTED = "going", "waitlisted"  # community/meetups/models.py
@@ -547,100 +542,3 @@ def dashboard(account: Account | None, settings: Config, instance_path: str, now
         missing_features=tuple(name for name, value in figures.items() if value is None),
         **figures,  # type: ignore[arg-type]
     )
-
-
-# -- the audit log ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditFilters:
-    """Which audit entries to show; days are calendar days in Asia/Tokyo, both ends included."""
-
-    actor: str | None = None
-    action: str | None = None
-    since: date | None = None
-    until: date | None = None
-
-    def as_query(self) -> dict[str, str]:
-        """Return the filters that are set, as query-string values (for links and the CSV)."""
-        return {key: str(value) for key, value in vars(self).items() if value}
-
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        conditions: list[sa.ColumnElement[bool]] = []
-        if self.actor:
-            # Addresses are stored checksummed; people paste them in any case.
-            conditions.append(sa.func.lower(AuditEntry.actor) == self.actor.strip().lower())
-        if self.action:
-            conditions.append(AuditEntry.action == self.action)
-        if self.since:
-            conditions.append(AuditEntry.occurred_at >= _tokyo_midnight(self.since))
-        if self.until:
-            conditions.append(AuditEntry.occurred_at < _tokyo_midnight(self.until + timedelta(days=1)))
-        return conditions
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    entries: Sequence[AuditEntry]
-    page: int
-    pages: int
-    total: int
-    #: Every action that occurs in the log, for the filter's choices.
-    actions: Sequence[str]
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def audit_page(account: Account | None, filters: AuditFilters, page: int = 1) -> AuditPage:
-    """Return one page of the audit log, newest first, for an organizer or admin."""
-    require_staff(account)
-    conditions = filters.conditions()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(*conditions)) or 0
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    entries = db.session.scalars(
-        sa.select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-        .limit(AUDIT_PAGE_SIZE)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
-    ).all()
-    actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    return AuditPage(entries, page, pages, total, actions)
-
-
-#: Columns of the CSV export.
-AUDIT_CSV_HEADER = ("id", "occurred_at", "actor", "action", "target", "details")
-
-
-def export_audit_csv(account: Account | None, filters: AuditFilters) -> Iterator[str]:
-    """Record the export, then return the matching entries as CSV lines (UTF-8 BOM first), oldest first.
-
-    Authorization and the record happen now; only the rows are read lazily as the file streams.
-    """
-    staff = require_staff(account)
-    record(staff.address, "audit.export", "audit_entries", filters=filters.as_query())
-    return _audit_csv_lines(filters.conditions())
-
-
-def _audit_csv_lines(conditions: list[sa.ColumnElement[bool]]) -> Iterator[str]:
-    # The BOM makes Excel, which many town offices open CSV files with, read UTF-8 Japanese correctly.
-    yield BOM + csv_line(AUDIT_CSV_HEADER)
-    query = sa.select(AuditEntry).where(*conditions).order_by(AuditEntry.occurred_at, AuditEntry.id).execution_options(yield_per=500)
-    for entry in db.session.scalars(query):
-        yield csv_line(
-            [
-                str(entry.id),
-                entry.occurred_at.astimezone(TOKYO).isoformat(timespec="seconds"),
-                entry.actor,
-                entry.action,
-                entry.target,
-                json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True),
-            ]
-        )

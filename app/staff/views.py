@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.auth.models import ORGANIZER
 from app.formatting import current_language, format_count, format_month, format_short_month, register_formatting
 from app.inputs import InvalidInput, parse_day, query_int
+from app.staff import audit as audit_log
 from app.staff import service
 from app.staff.charts import Chart, ChartValue, bar_chart, column_chart, highest_of, line_chart
 from app.timeutil import utcnow
@@ -37,7 +38,7 @@ def audit() -> ResponseReturnValue:
     """Show the audit log, newest first, filtered by actor, action and days."""
     refused: list[str] = []
     filters, errors = audit_filters_from_query(refused)
-    page = service.audit_page(signed_in_account(), filters, query_int("page", 1, minimum=1))
+    page = audit_log.audit_page(signed_in_account(), filters, query_int("page", 1, minimum=1))
     # A refused filter is explained on the page, which shows the entries without it.
     page_html = render_template("staff/audit.html", page=page, filters=filters, errors=errors, action_labels=service.ACTION_LABELS)
     return page_html, 400 if refused else 200
@@ -48,7 +49,7 @@ def audit() -> ResponseReturnValue:
 def audit_csv() -> ResponseReturnValue:
     """Send the filtered audit log as a CSV file (UTF-8 with BOM, for spreadsheets)."""
     filters, _errors = audit_filters_from_query()
-    lines = service.export_audit_csv(signed_in_account(), filters)
+    lines = audit_log.export_audit_csv(signed_in_account(), filters)
     filename = f"audit-log-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(
         stream_with_context(lines),
@@ -72,7 +73,7 @@ def _day(name: str, errors: list[str], refused: list[str]) -> date | None:
         return None
 
 
-def audit_filters_from_query(refused: list[str] | None = None) -> tuple[service.AuditFilters, list[str]]:
+def audit_filters_from_query(refused: list[str] | None = None) -> tuple[audit_log.AuditFilters, list[str]]:
     """Read the audit filters from the query string; a wrong field is dropped, explained and
     named in `refused`."""
     errors: list[str] = []
@@ -83,7 +84,7 @@ def audit_filters_from_query(refused: list[str] | None = None) -> tuple[service.
         since, until = until, since
     actor = request.args.get("actor", "").strip()[:64] or None
     action = request.args.get("action", "").strip()[:64] or None
-    return service.AuditFilters(actor=actor, action=action, since=since, until=until), errors
+    return audit_log.AuditFilters(actor=actor, action=action, since=since, until=until), errors
 
 
 # -- charts ------------------------------------------------------------------------------------------

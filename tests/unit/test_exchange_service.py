@@ -174,12 +174,12 @@ def test_kiosk_codes_rotate_and_only_the_current_and_previous_window_count() -> 
     assert checkin.kiosk_code("k", 1, window + 1) != current
 
 
-def _kiosk_check_in(resident, event: ExchangeEvent, at: datetime, *, key: str | None = None, code_at: datetime | None = None):  # type: ignore[no-untyped-def]
-    code = "0x" + checkin.kiosk_code(SETTINGS.secret_key, event.id, checkin.kiosk_window((code_at or at).timestamp())).hex()
-    invitation = service.open_kiosk_check_in(resident, event.id, code, SETTINGS, now=code_at or at)
+def _kiosk_check_in(resident, event: ExchangeEvent, at: datetime, *, key: str | None = None, code_at: datetime | None = None, settings: service.CheckInSettings = SETTINGS):  # type: ignore[no-untyped-def]
+    code = "0x" + checkin.kiosk_code(settings.secret_key, event.id, checkin.kiosk_window((code_at or at).timestamp())).hex()
+    invitation = service.open_kiosk_check_in(resident, event.id, code, settings, now=code_at or at)
     signature = sign_typed(invitation.typed_data, key or resident.key)
     signed = service.KioskSignature(code, invitation.typed_data["message"]["issuedAt"], signature, invitation.opened_at)
-    return service.check_in_with_signature(resident, event.id, signed, SETTINGS, now=at)
+    return service.check_in_with_signature(resident, event.id, signed, settings, now=at)
 
 
 def test_a_resident_checks_in_by_signing_the_kiosk_code(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
@@ -408,3 +408,117 @@ def test_event_draft_is_frozen() -> None:
     with pytest.raises(Exception):
         draft().capacity = 5  # type: ignore[misc]
     assert replace(draft(), capacity=9).capacity == 9
+
+
+# -- the rule at the door --------------------------------------------------------------------------
+
+
+def _pass_check_in(organizer, event: ExchangeEvent, resident, at: datetime = DURING):  # type: ignore[no-untyped-def]
+    return service.check_in_with_pass(organizer, event.id, service.issue_pass(resident, event.id, SETTINGS, now=T0).token, SETTINGS, now=at)
+
+
+def test_a_resident_who_never_registered_gets_no_pass_and_no_kiosk_check_in(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
+    stranger = make_resident()
+    with pytest.raises(service.CheckInRefused, match="Only residents who registered") as refused:
+        service.issue_pass(stranger, event.id, SETTINGS, now=T0)
+    assert refused.value.status == 403
+    with pytest.raises(service.CheckInRefused, match="Only residents who registered"):
+        _kiosk_check_in(stranger, event, DURING)
+    assert _count(CheckIn) == 0
+
+
+def test_a_pass_issued_before_withdrawing_no_longer_opens_the_door(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
+    resident = make_resident(event)
+    token = service.issue_pass(resident, event.id, SETTINGS, now=T0).token
+    service.withdraw(resident, event.id, now=T0 + timedelta(hours=1))
+    with pytest.raises(service.CheckInRefused, match="Only residents who registered"):
+        service.check_in_with_pass(organizer, event.id, token, SETTINGS, now=DURING)
+    assert _count(CheckIn) == 0
+
+
+def test_the_waitlist_waits_at_the_door_too(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
+    make_resident(event), make_resident(event)  # the two places
+    waiting = make_resident()
+    assert service.register(waiting, event.id, now=T0).status == WAITLISTED
+    with pytest.raises(service.CheckInRefused, match="waitlist"):
+        service.issue_pass(waiting, event.id, SETTINGS, now=T0)
+
+
+def test_walk_ins_come_in_only_when_allowed_and_while_places_are_free(organizer, make_resident) -> None:  # type: ignore[no-untyped-def]
+    event = service.create_event(organizer, draft(capacity=3, walk_ins=True), now=T0)
+    registered = make_resident(event)
+    first, second, third = make_resident(), make_resident(), make_resident()
+    assert not _pass_check_in(organizer, event, registered).check_in.walk_in
+    assert _pass_check_in(organizer, event, first).check_in.walk_in
+    # Two places are taken (one by a registration, one by a walk-in); the last one goes to a walk-in by kiosk.
+    assert _kiosk_check_in(second, event, DURING).check_in.walk_in
+    with pytest.raises(service.CheckInRefused, match="The event is full") as full:
+        _pass_check_in(organizer, event, third)
+    assert full.value.status == 409
+    assert _count(CheckIn) == 3
+    assert _pass_check_in(organizer, event, first).already, "someone already in is not turned away"
+
+
+def test_walk_ins_never_take_the_places_of_registered_residents_still_on_their_way(organizer, make_resident) -> None:  # type: ignore[no-untyped-def]
+    event = service.create_event(organizer, draft(capacity=2, walk_ins=True), now=T0)
+    on_the_way = [make_resident(event), make_resident(event)]
+    with pytest.raises(service.CheckInRefused, match="The event is full"):
+        _pass_check_in(organizer, event, make_resident())
+    for resident in on_the_way:
+        assert not _pass_check_in(organizer, event, resident).already
+
+
+def test_the_walk_in_choice_is_saved_and_can_change(organizer, event: ExchangeEvent) -> None:  # type: ignore[no-untyped-def]
+    assert event.walk_ins is False
+    service.update_event(organizer, event.id, draft(walk_ins=True), now=T0)
+    assert db.session.get(ExchangeEvent, event.id).walk_ins is True  # type: ignore[union-attr]
+
+
+# -- smart-contract wallets at the kiosk -------------------------------------------------------------
+
+
+def test_a_smart_contract_wallet_checks_in_through_erc1271(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
+    owner = EthAccount.create()
+    resident = make_resident(event)
+    asked: list[tuple[str, bytes, bytes]] = []
+
+    def wallet_says(address: str, digest: bytes, signature: bytes) -> bool:
+        asked.append((address, digest, signature))
+        # The wallet contract's rule: its owner's key signed the digest.
+        from eth_keys import keys
+
+        return len(signature) == 65 and keys.Signature(signature[:64] + bytes([signature[64] - 27])).recover_public_key_from_msg_hash(digest).to_checksum_address() == owner.address
+
+    settings = replace(SETTINGS, contract_wallets=wallet_says)
+    code = "0x" + checkin.kiosk_code(settings.secret_key, event.id, checkin.kiosk_window(DURING.timestamp())).hex()
+    invitation = service.open_kiosk_check_in(resident, event.id, code, settings, now=DURING)
+    signature = sign_typed(invitation.typed_data, owner.key.to_0x_hex())
+    signed = service.KioskSignature(code, invitation.typed_data["message"]["issuedAt"], signature, invitation.opened_at)
+    outcome = service.check_in_with_signature(resident, event.id, signed, settings, now=DURING)
+    assert outcome.check_in.address == resident.address and not outcome.already
+    assert asked[0][0] == resident.address and asked[0][1] == checkin.check_in_digest(invitation.typed_data)
+
+
+def test_a_chain_outage_during_the_wallet_check_is_a_clear_503(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
+    from app.auth.service import ContractWalletUnavailable
+
+    def node_away(address: str, digest: bytes, signature: bytes) -> bool:
+        raise ContractWalletUnavailable("no node")
+
+    resident = make_resident(event)
+    settings = replace(SETTINGS, contract_wallets=node_away)
+    with pytest.raises(service.CheckInRefused, match="could not reach the blockchain") as refused:
+        _kiosk_check_in(resident, event, DURING, key=EthAccount.create().key.to_0x_hex(), settings=settings)
+    assert refused.value.status == 503
+
+
+def test_a_high_s_check_in_signature_does_not_recover(event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
+    from app.auth.siwe import SECP256K1_N
+
+    resident = make_resident(event)
+    code = "0x" + checkin.kiosk_code(SETTINGS.secret_key, event.id, checkin.kiosk_window(DURING.timestamp())).hex()
+    typed = service.open_kiosk_check_in(resident, event.id, code, SETTINGS, now=DURING).typed_data
+    raw = bytes.fromhex(sign_typed(typed, resident.key)[2:])
+    twin = raw[:32] + (SECP256K1_N - int.from_bytes(raw[32:64], "big")).to_bytes(32, "big") + bytes([55 - raw[64]])
+    assert checkin.recover_check_in_signer(typed, raw) == resident.address
+    assert checkin.recover_check_in_signer(typed, twin) is None

@@ -146,7 +146,7 @@ def test_a_refused_registration_says_why_and_records_nothing(app: Flask, client:
     response = client.post(f"/events/{people['event']}/register", data={"csrf_token": csrf_token(client)}, headers=EN)
     assert response.status_code == 409 and "Registration closed at" in response.get_data(as_text=True)
     with app.app_context():
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1, "only the fixture's own registration"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1, "only the fixture's own registration"
 
 
 def test_a_resident_checks_in_at_the_kiosk_over_http(app: Flask, client: FlaskClient, sign_in, people) -> None:  # type: ignore[no-untyped-def]

@@ -173,3 +173,32 @@ def test_revoking_a_card_ends_resident_access_at_the_next_request(app: Flask, cl
         db.session.execute(sa.delete(Holding).where(Holding.holder == resident.address))
         db.session.commit()
     assert client.get(f"/forums/c/{forum.members_slug}").status_code == 403
+
+
+# -- pages with personal data are never cached ----------------------------------------------------------
+
+
+def test_every_page_shown_to_a_signed_in_person_is_no_store(app: Flask, client: FlaskClient, create_account, give_card, sign_in) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.conftest_exchange import attached, draft
+    from app.timeutil import utcnow
+    from community.exchange import service
+
+    admin = create_account(roles=("admin",))
+    give_card(admin.address, 55)
+    starts = utcnow() + timedelta(days=3)
+    with app.test_request_context():
+        event = service.create_event(attached(admin), draft(starts_at=starts, ends_at=starts + timedelta(hours=2), registration_deadline=starts - timedelta(days=1)), now=utcnow())
+        service.register(attached(admin), event.id, now=utcnow())
+        db.session.commit()
+        event_id = event.id
+    anonymous = app.test_client()
+    assert "no-store" not in anonymous.get("/").headers.get("Cache-Control", ""), "public pages stay cacheable for visitors"
+    sign_in(client, admin)
+    for path in ("/me", f"/events/{event_id}/pass", f"/events/{event_id}/attendance", "/my/attendance", "/staff", "/staff/audit", "/", "/forums", f"/events/{event_id}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers.get("Cache-Control", ""), f"{path} may be kept by a shared or browser cache"
+    static = client.get("/static/css/site.css")
+    cache_control = static.headers.get("Cache-Control", "")
+    static.close()
+    assert "no-store" not in cache_control, "static files are the same for everyone"

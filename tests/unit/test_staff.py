@@ -23,6 +23,7 @@ from app.auth.models import Account
 from app.chain.anvil import AnvilProcess, free_port
 from app.chain.models import Holding, IndexerCheckpoint
 from app.extensions import db
+from app.staff import audit as audit_log
 from app.staff import service
 from app.staff.charts import ChartValue, bar_chart, column_chart, line_chart
 from community.gating.errors import AccessDenied, NotSignedIn
@@ -429,8 +430,8 @@ def test_the_service_refuses_non_staff_too(app_context: Flask, create_account, w
     person = None if who is None else staff_account(create_account(roles=("moderator",) if who == "moderator" else ()).id)
     expected = NotSignedIn if who is None else AccessDenied
     with pytest.raises(expected):
-        service.audit_page(person, service.AuditFilters())
+        audit_log.audit_page(person, audit_log.AuditFilters())
     with pytest.raises(expected):
-        service.export_audit_csv(person, service.AuditFilters())
+        audit_log.export_audit_csv(person, audit_log.AuditFilters())
     with pytest.raises(expected):
         service.dashboard(person, app_context.config["SETTINGS"], app_context.instance_path, NOW)

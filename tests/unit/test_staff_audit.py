@@ -15,6 +15,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import Account
 from app.chain.anvil import AnvilProcess
 from app.extensions import db
+from app.staff import audit as audit_log
 from app.staff import service
 from tests.conftest import new_address
 
@@ -107,7 +108,7 @@ def test_filters(app_context: Flask, seeded_log: None, organizer: Account, filte
     from datetime import date
 
     typed = {key: date.fromisoformat(value) if key in {"since", "until"} else value for key, value in filters.items()}
-    page = service.audit_page(db.session.get(Account, organizer.id), service.AuditFilters(**typed))
+    page = audit_log.audit_page(db.session.get(Account, organizer.id), audit_log.AuditFilters(**typed))
     assert page.total == len(page.entries) == expected
     assert page.actions == ["card.revoke", "meetup.create", "role.grant"]
 
@@ -164,7 +165,7 @@ def test_csv_export(app: Flask, staff_client: FlaskClient) -> None:
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0] == list(service.AUDIT_CSV_HEADER)
+    assert rows[0] == list(audit_log.AUDIT_CSV_HEADER)
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["occurred_at"], row["actor"], row["action"], row["target"]) == ("2026-12-05T20:00:00+09:00", ALICE, "meetup.create", "meetup:3")
@@ -206,3 +207,45 @@ def test_the_database_refuses_to_change_an_entry(app: Flask) -> None:
         # site has no route or service that deletes (see migration 0009).
         db.session.execute(sa.delete(AuditEntry))
         db.session.commit()
+
+
+# -- who sees residents' personal details ---------------------------------------------------------------
+
+HOLDER = "0x00000000000000000000000000000000000B0B00"
+NEW_HOLDER = "0x00000000000000000000000000000000000C0C00"
+
+
+@pytest.fixture
+def card_actions(app: Flask) -> None:
+    with app.app_context():
+        entry("card.revoke", datetime(2026, 12, 3, tzinfo=UTC), target="resident:7", holder=HOLDER, reason="deceased", transaction_hash="0x" + "ab" * 32)
+        entry("card.recover", datetime(2026, 12, 4, tzinfo=UTC), target="resident:8", previous_holder=HOLDER, new_holder=NEW_HOLDER, transaction_hash="0x" + "cd" * 32)
+        entry("forum.post.hide", datetime(2026, 12, 5, tzinfo=UTC), target="forum_post:3", reason="spam")
+        db.session.commit()
+
+
+def test_organizers_see_the_action_but_not_the_residents_wallets_or_reasons(staff_client: FlaskClient, card_actions: None) -> None:
+    page = staff_client.get("/staff/audit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "resident:7" in page and "resident:8" in page, "which card, and that it happened, stay visible"
+    assert HOLDER not in page and NEW_HOLDER not in page
+    assert "deceased" not in page
+    assert "(shown to admins only)" in page
+    assert "spam" in page, "a moderator's reason for hiding a post is not a resident's personal data"
+    exported = staff_client.get("/staff/audit.csv").get_data(as_text=True)
+    assert HOLDER not in exported and NEW_HOLDER not in exported and "deceased" not in exported
+    assert "resident:7" in exported
+
+
+def test_admins_see_every_detail(client: FlaskClient, create_account, sign_in, card_actions: None) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, create_account(roles=("admin",)))
+    page = client.get("/staff/audit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert HOLDER in page and NEW_HOLDER in page and "deceased" in page
+    exported = client.get("/staff/audit.csv").get_data(as_text=True)
+    assert HOLDER in exported and "deceased" in exported
+
+
+def test_hiding_details_never_changes_the_stored_entry(app: Flask, staff_client: FlaskClient, card_actions: None) -> None:
+    assert staff_client.get("/staff/audit").status_code == 200
+    with app.app_context():
+        stored = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "card.revoke")).one()
+        assert stored.details["holder"] == HOLDER and stored.details["reason"] == "deceased"
