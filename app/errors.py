@@ -45,8 +45,15 @@ def wants_json() -> bool:
     return request.is_json or best == "application/json" or is_json_endpoint()
 
 
-def render_error(status: int, detail: str | None = None) -> ResponseReturnValue:
+#: Stable codes for the refusals of JSON endpoints (which answer {"error": code, "message": text}).
+ERROR_CODES = {400: "bad_request", 401: "sign_in_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "unprocessable", 429: "rate_limited", 503: "unavailable"}
+
+
+def render_error(status: int, detail: str | None = None, *, code: str | None = None) -> ResponseReturnValue:
     title, advice = ERROR_TEXT.get(status, ERROR_TEXT[500 if status >= 500 else 400])
+    if is_json_endpoint():
+        # The endpoints' own scripts switch on a code and show the message, whatever refused.
+        return {"error": code or ERROR_CODES.get(status, "server_error"), "message": detail or str(advice), "status": status}, status
     if wants_json():
         return {"error": str(title), "detail": detail or str(advice), "status": status}, status
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
@@ -71,6 +78,8 @@ def database_unavailable() -> ResponseReturnValue:
     locale = _locale_without_account()
     with force_locale(locale):
         title, advice = ERROR_TEXT[503]
+        if is_json_endpoint():
+            return {"error": "unavailable", "message": str(advice), "status": 503}, 503, headers
         if wants_json():
             return {"error": str(title), "detail": str(advice), "status": 503}, 503, headers
         # Not render_template(): its context processors load the signed-in account (Flask-Login's
@@ -100,13 +109,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InvalidInput)
     def invalid_input(error: InvalidInput) -> ResponseReturnValue:
         db.session.rollback()
-        if wants_json():
+        if wants_json() and not is_json_endpoint():
             return {"error": error.error, "message": str(error), "status": 400}, 400
-        return render_error(400, str(error))
+        return render_error(400, str(error), code=error.error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
-        return render_error(400, str(_l("The form expired or was sent from another site. Reload the page and try again.")))
+        return render_error(400, str(_l("The form expired or was sent from another site. Reload the page and try again.")), code="csrf")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
