@@ -639,7 +639,8 @@ def verify_attendance(proof_file: Path) -> None:
 
     from app.chain.client import ResidentRegistry
     from app.chain.service import open_chain
-    from community.exchange.service import OnChainAnchor, verify_attendance_proof
+    from community.exchange.attendance import verify_attendance_proof
+    from community.exchange.service import OnChainAnchor
 
     config = settings()
     try:
@@ -671,7 +672,8 @@ def exchange() -> None:
 @reports_errors
 def exchange_close(event_id: int) -> None:
     """Close an exchange event that has ended and anchor its attendance root (safe to re-run)."""
-    from community.exchange.service import ExchangeError, close_event_from_cli
+    from community.exchange.attendance import close_event_from_cli
+    from community.exchange.service import ExchangeError
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     factory = app.extensions.get("exchange_anchor_factory")

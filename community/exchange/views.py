@@ -19,6 +19,7 @@ from app.auth.siwe import MAX_SIGNATURE_BYTES
 from app.extensions import limiter
 from app.inputs import JsonInteger, JsonText, json_body
 from app.timeutil import utcnow
+from community.exchange import attendance as records
 from community.exchange import opendata, service
 from community.exchange.forms import EventForm, PassScanForm
 from community.exchange.models import REGISTERED, SCHEDULED, WAITLISTED
@@ -323,7 +324,7 @@ def scan(event_id: int) -> ResponseReturnValue:
 def attendance(event_id: int) -> ResponseReturnValue:
     """List who checked in, for staff."""
     event = service.get_event(event_id)
-    check_ins = service.attendance_of(signed_in_account(), event_id)
+    check_ins = records.attendance_of(signed_in_account(), event_id)
     return render_template("exchange/attendance.html", event=event, locale=_locale(), check_ins=check_ins, can_close=event.status == SCHEDULED and utcnow() >= event.ends_at)
 
 
@@ -332,7 +333,7 @@ def attendance(event_id: int) -> ResponseReturnValue:
 def close(event_id: int) -> ResponseReturnValue:
     """Close the event and anchor its attendance root on-chain."""
     try:
-        outcome = service.close_event_on_chain(signed_in_account(), event_id, current_app._get_current_object())  # type: ignore[attr-defined]
+        outcome = records.close_event_on_chain(signed_in_account(), event_id, current_app._get_current_object())  # type: ignore[attr-defined]
     except (service.InvalidEvent, service.AnchorFailed) as error:
         flash(str(error), "error")
         return attendance(event_id), 409 if isinstance(error, service.InvalidEvent) else 502
@@ -350,7 +351,7 @@ def close(event_id: int) -> ResponseReturnValue:
 def proof(event_id: int) -> ResponseReturnValue:
     """Download the signed-in attendee's Merkle proof of attendance."""
     try:
-        document = service.attendance_proof(signed_in_account(), event_id)
+        document = records.attendance_proof(signed_in_account(), event_id)
     except service.ExchangeError as error:
         from app.errors import render_error
 
@@ -363,7 +364,7 @@ def proof(event_id: int) -> ResponseReturnValue:
 @bp.get("/my/attendance")
 def my_attendance() -> ResponseReturnValue:
     """Show the signed-in person's attendance history."""
-    check_ins = service.attendance_history(signed_in_account())
+    check_ins = records.attendance_history(signed_in_account())
     return render_template("exchange/my_attendance.html", check_ins=check_ins, locale=_locale())
 
 
@@ -378,7 +379,7 @@ def _publisher() -> opendata.Publisher:
 
 def _open_rows() -> list[dict[str, Any]]:
     upcoming, past = service.list_events()
-    return opendata.rows([*upcoming, *past], service.attendance_counts(), _publisher())
+    return opendata.rows([*upcoming, *past], records.attendance_counts(), _publisher())
 
 
 @bp.get("/opendata")

@@ -15,7 +15,7 @@ from flask import Flask
 from app.chain.anvil import AnvilProcess
 from app.chain.client import ResidentRegistry, Role, connect
 from app.extensions import db
-from community.exchange import service
+from community.exchange import attendance, service
 from community.exchange.anchoring import ChainAnchor
 from community.exchange.merkle import verify_proof
 from minting.keys import ANVIL_DEV_KEY
@@ -58,9 +58,9 @@ def attended_event(app: Flask, create_account, give_card) -> Iterator[tuple[int,
         yield event.id, [resident.address for resident in residents]
 
 
-def _close(app: Flask, event_id: int, anchor: ChainAnchor) -> service.CloseOutcome:
+def _close(app: Flask, event_id: int, anchor: ChainAnchor) -> attendance.CloseOutcome:
     organizer = db.session.scalar(db.select(service.Account).join(service.Account.staff_roles))  # type: ignore[attr-defined]
-    return service.close_event(organizer, event_id, anchor, now=ENDS + timedelta(minutes=1))
+    return attendance.close_event(organizer, event_id, anchor, now=ENDS + timedelta(minutes=1))
 
 
 def test_closing_anchors_the_root_once_and_proofs_verify_against_the_chain(app: Flask, runner, chain_anchor: ChainAnchor, attended_event, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +82,7 @@ def test_closing_anchors_the_root_once_and_proofs_verify_against_the_chain(app: 
     proofs = []
     for address in addresses:
         signed_in = db.session.scalar(db.select(service.Account).filter_by(address=address))  # type: ignore[attr-defined]
-        document = service.attendance_proof(signed_in, event_id)
+        document = attendance.attendance_proof(signed_in, event_id)
         # (a) in Python against the root read from the chain
         assert verify_proof(on_chain.merkle_root, bytes.fromhex(document["leaf"][2:]), [bytes.fromhex(p[2:]) for p in document["proof"]])
         proofs.append(document)

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
-from community.exchange import opendata, service
+from community.exchange import attendance, opendata, service
 from tests.unit.conftest_exchange import CONTRACT, ENDS, SETTINGS, STARTS, T0, FakeAnchor, attached, draft
 
 
@@ -31,7 +31,7 @@ def closed_event(app: Flask, create_account, give_card):  # type: ignore[no-unty
             service.register(attached(resident), event.id, now=T0)
             token = service.issue_pass(attached(resident), event.id, SETTINGS, now=T0).token
             service.check_in_with_pass(organizer, event.id, token, SETTINGS, now=STARTS)
-        service.close_event(organizer, event.id, FakeAnchor(), now=ENDS)
+        attendance.close_event(organizer, event.id, FakeAnchor(), now=ENDS)
         db.session.commit()
         return event.id, [r.address for r in residents]
 

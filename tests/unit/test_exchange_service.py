@@ -15,7 +15,7 @@ from flask import Flask
 from app.audit.models import AuditEntry
 from app.chain.models import Holding
 from app.extensions import db
-from community.exchange import checkin, service
+from community.exchange import attendance, checkin, service
 from community.exchange.merkle import AttendanceTree, verify_proof
 from community.exchange.models import REGISTERED, WAITLISTED, WITHDRAWN, CheckIn, ExchangeEvent, Registration
 from community.gating.errors import AccessDenied, NotSignedIn
@@ -320,36 +320,36 @@ def _attend(event: ExchangeEvent, make_resident, organizer, count: int):  # type
 def test_closing_anchors_one_root_and_every_attendee_can_prove_it(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
     residents = _attend(event, make_resident, organizer, 5)
     with pytest.raises(service.InvalidEvent, match="after it ends"):
-        service.close_event(organizer, event.id, FakeAnchor(), now=DURING)
+        attendance.close_event(organizer, event.id, FakeAnchor(), now=DURING)
     anchor = FakeAnchor()
-    outcome = service.close_event(organizer, event.id, anchor, now=ENDS)
+    outcome = attendance.close_event(organizer, event.id, anchor, now=ENDS)
     assert anchor.sent == [event.id] and outcome.transaction is not None
     assert event.status == "closed" and event.attendee_count == 5
     root = anchor.roots[event.id].merkle_root
     assert event.attendance_root == "0x" + root.hex() and anchor.roots[event.id].attendee_count == 5
 
     for resident in residents:
-        document = service.attendance_proof(resident, event.id)
+        document = attendance.attendance_proof(resident, event.id)
         assert document["root"] == event.attendance_root and document["contract"] == CONTRACT and document["chainId"] == 31337
         assert verify_proof(root, bytes.fromhex(document["leaf"][2:]), [bytes.fromhex(p[2:]) for p in document["proof"]])
-        check = service.verify_attendance_proof(document, lambda contract, event_id: anchor.roots.get(event_id), 31337)
+        check = attendance.verify_attendance_proof(document, lambda contract, event_id: anchor.roots.get(event_id), 31337)
         assert check.ok, check.reasons
 
     late = make_resident()
     with pytest.raises(service.CheckInRefused, match="closed"):
         service.check_in_with_pass(organizer, event.id, service.issue_pass(late, event.id, SETTINGS, now=T0).token, SETTINGS, now=DURING)
     with pytest.raises(AccessDenied):
-        service.attendance_proof(make_resident(), event.id)
+        attendance.attendance_proof(make_resident(), event.id)
 
-    again = service.close_event(organizer, event.id, anchor, now=ENDS + timedelta(hours=1))
+    again = attendance.close_event(organizer, event.id, anchor, now=ENDS + timedelta(hours=1))
     assert again.already_closed and anchor.sent == [event.id], "closing twice sends nothing"
 
 
 def test_a_tampered_proof_does_not_verify(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
     residents = _attend(event, make_resident, organizer, 3)
     anchor = FakeAnchor()
-    service.close_event(organizer, event.id, anchor, now=ENDS)
-    document = service.attendance_proof(residents[0], event.id)
+    attendance.close_event(organizer, event.id, anchor, now=ENDS)
+    document = attendance.attendance_proof(residents[0], event.id)
     read = lambda contract, event_id: anchor.roots.get(event_id)  # noqa: E731
     stranger = EthAccount.create().address
     cases = [
@@ -359,7 +359,7 @@ def test_a_tampered_proof_does_not_verify(organizer, event: ExchangeEvent, make_
         {**document, "chainId": 1},
     ]
     for tampered in cases:
-        check = service.verify_attendance_proof(tampered, read, 31337)
+        check = attendance.verify_attendance_proof(tampered, read, 31337)
         assert not check.ok and check.reasons
 
 
@@ -368,7 +368,7 @@ def test_a_rerun_after_a_crash_finds_the_root_on_chain_and_sends_nothing(organiz
     tree = AttendanceTree.build(event.id, [r.address for r in residents])
     # The transaction was mined, then the process died before the database recorded it.
     anchor = FakeAnchor(roots={event.id: service.OnChainAnchor(tree.root, 2)})
-    outcome = service.close_event(organizer, event.id, anchor, now=ENDS)
+    outcome = attendance.close_event(organizer, event.id, anchor, now=ENDS)
     assert outcome.recovered and outcome.transaction is None and anchor.sent == []
     assert event.status == "closed" and event.attendance_root == "0x" + tree.root.hex()
 
@@ -377,13 +377,13 @@ def test_a_different_root_on_chain_stops_the_close(organizer, event: ExchangeEve
     _attend(event, make_resident, organizer, 2)
     anchor = FakeAnchor(roots={event.id: service.OnChainAnchor(b"\x01" * 32, 7)})
     with pytest.raises(service.AnchorFailed, match="different attendance root"):
-        service.close_event(organizer, event.id, anchor, now=ENDS)
+        attendance.close_event(organizer, event.id, anchor, now=ENDS)
     assert anchor.sent == []
 
 
 def test_an_event_nobody_attended_closes_without_a_transaction(organizer, event: ExchangeEvent) -> None:  # type: ignore[no-untyped-def]
     anchor = FakeAnchor()
-    outcome = service.close_event(organizer, event.id, anchor, now=ENDS)
+    outcome = attendance.close_event(organizer, event.id, anchor, now=ENDS)
     assert outcome.transaction is None and anchor.sent == [] and event.status == "closed" and event.attendee_count == 0
 
 
@@ -393,9 +393,9 @@ def test_attendance_history_lists_the_residents_events(organizer, make_resident)
     resident = make_resident(first, second)
     for event, moment in ((first, DURING), (second, DURING + timedelta(days=1))):
         service.check_in_with_pass(organizer, event.id, service.issue_pass(resident, event.id, SETTINGS, now=T0).token, SETTINGS, now=moment)
-    history = service.attendance_history(resident)
+    history = attendance.attendance_history(resident)
     assert [c.event_id for c in history] == [second.id, first.id]
-    assert service.attendance_history(make_resident()) == []
+    assert attendance.attendance_history(make_resident()) == []
 
 
 def test_the_signed_pass_round_trips() -> None:
