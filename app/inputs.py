@@ -247,6 +247,10 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]")
 
 
+def _too_large() -> Any:
+    return _l("The request body is too large (at most %(count)s bytes).", count=MAX_JSON_BYTES)
+
+
 def json_body_problem(data: bytes) -> Any | None:
     """Say why a JSON body must not be parsed at all (too large, too deep), or None.
 
@@ -255,7 +259,7 @@ def json_body_problem(data: bytes) -> Any | None:
     the C stack has overflowed.
     """
     if len(data) > MAX_JSON_BYTES:
-        return _l("The request body is too large (at most %(count)s bytes).", count=MAX_JSON_BYTES)
+        return _too_large()
     if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
         return None
     depth = 0
@@ -271,10 +275,9 @@ class BoundedRequest(Request):
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         if force or self.is_json:
-            if self.content_length is not None and self.content_length > MAX_JSON_BYTES:
-                problem = json_body_problem(b" " * (MAX_JSON_BYTES + 1))
-            else:
-                problem = json_body_problem(self.get_data(cache=True))
+            # An announced length over the bound is refused without reading the body.
+            too_long = self.content_length is not None and self.content_length > MAX_JSON_BYTES
+            problem = _too_large() if too_long else json_body_problem(self.get_data(cache=True))
             if problem is not None:
                 if silent:
                     return None
