@@ -23,7 +23,6 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeField, DecimalField, Field, IntegerField, StringField, TimeField
 from wtforms.validators import AnyOf
 
-from app.auth.models import Account
 from app.chain.models import Deployment
 from app.extensions import db, limiter
 from app.inputs import (
