@@ -81,6 +81,14 @@ ACTION_LABELS = {
     "exchange.update": _l("Exchange event changed"),
     "exchange.cancel": _l("Exchange event cancelled"),
     "exchange.anchor": _l("Attendance anchored on the chain"),
+    "exchange.reanchor": _l("Attendance anchored again under a new key"),
+    "exchange.anchor_void": _l("Attendance anchor voided"),
+    "anchor.void": _l("Anchor voided on the chain"),
+    "chain_role.grant": _l("Contract role granted"),
+    "chain_role.revoke": _l("Contract role revoked"),
+    "chain_role.admin_transfer_begin": _l("Admin role offered to a new key"),
+    "chain_role.admin_transfer_accept": _l("Admin role accepted by a new key"),
+    "chain_role.admin_transfer_cancel": _l("Admin role offer withdrawn"),
     "audit.export": _l("Audit log exported"),
 }
 

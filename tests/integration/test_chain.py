@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 import sqlalchemy as sa
+from eth_account import Account
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -17,7 +18,7 @@ from app.chain.models import Deployment
 from app.chain.service import open_registry
 from app.config import Config
 from app.extensions import db
-from minting.keys import ANVIL_DEV_KEY, load_minter_account
+from minting.keys import DEV_KEYS, KeyRole, load_signing_account
 from minting.minter import Minter
 
 pytestmark = pytest.mark.chain
@@ -55,7 +56,7 @@ def test_a_minted_card_is_read_back_from_the_chain(anvil: AnvilProcess, app: Fla
     with app.app_context():
         registry = open_registry(config)
         before = registry.last_resident_number()
-        minter = Minter(registry.w3, load_minter_account(config))
+        minter = Minter(registry.w3, load_signing_account(KeyRole.MINTER, config))
         receipt = minter.mint(registry.address, resident, hashlib.sha256(b'{"name":"test"}').digest())
         assert receipt.gas_used > 0
         assert registry.last_resident_number() == before + 1
@@ -76,12 +77,27 @@ def test_a_stale_recorded_deployment_is_replaced_and_said(anvil: AnvilProcess, a
         assert ResidentRegistry(connect(anvil.rpc_url, 31337), deployment.address).ensure_deployed()
 
 
-def test_check_reports_each_setting(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+def test_check_reports_each_setting_and_each_key(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
     assert runner.invoke(args=["deploy"]).exit_code == 0
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0, result.output
-    assert "ok  database" in result.output
-    assert f"ok  chain 31337 answers at {anvil.rpc_url}" in result.output
+    assert "ok       database" in result.output
+    assert f"ok       chain 31337 answers at {anvil.rpc_url}" in result.output
+    for role, index, chain_role in ((KeyRole.ADMIN, 0, "DEFAULT_ADMIN_ROLE"), (KeyRole.MINTER, 8, "MINTER_ROLE"), (KeyRole.ANCHOR, 9, "ORGANIZER_ROLE")):
+        address = Account.from_key(DEV_KEYS[role][1]).address
+        assert f"ok       {role.value} key {address} (anvil development key #{index}) holds {chain_role}" in result.output
+
+
+def test_check_names_a_missing_role_and_a_role_too_many(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    assert runner.invoke(args=["deploy"]).exit_code == 0
+    anchor = Account.from_key(DEV_KEYS[KeyRole.ANCHOR][1]).address
+    assert runner.invoke(args=["chain-roles", "revoke", "organizer", anchor, "--yes"]).exit_code == 0
+    assert runner.invoke(args=["chain-roles", "grant", "minter", anchor, "--yes"]).exit_code == 0
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1, result.output
+    assert f"missing  anchor key {anchor} (anvil development key #9) lacks ORGANIZER_ROLE: grant it with `residents chain-roles grant organizer {anchor}`" in result.output
+    assert f"warning  anchor key {anchor} (anvil development key #9) also holds MINTER_ROLE, beyond its own role: the web process loads this key" in result.output
+    assert "missing  nobody holds ORGANIZER_ROLE on the contract: grant it to the anchor key" in result.output
 
 
 def test_wrong_chain_settings_name_the_setting(anvil: AnvilProcess) -> None:
@@ -102,12 +118,3 @@ def test_cli_errors_are_one_line_without_traceback(anvil: AnvilProcess, app: Fla
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.output.strip().splitlines()[-1].startswith("Error: Setting CHAIN_ID: expected chain 5, but the node at")
-
-
-def test_the_dev_key_is_refused_off_the_local_chain() -> None:
-    from minting.errors import SigningKeyError
-
-    with pytest.raises(SigningKeyError, match="refused on chain 11155111"):
-        load_minter_account(Config({"CHAIN_ID": "11155111", "RESIDENTS_MINTER_KEY": ANVIL_DEV_KEY}))
-    with pytest.raises(SigningKeyError, match="needs a signing key"):
-        load_minter_account(Config({"CHAIN_ID": "11155111"}))

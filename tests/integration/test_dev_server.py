@@ -16,7 +16,7 @@ import pytest
 
 from app.chain.anvil import free_port, port_answers
 from app.chain.client import ResidentRegistry, connect
-from minting.keys import ANVIL_DEV_KEY
+from minting.keys import DEV_KEYS, KeyRole
 from minting.minter import Minter
 
 pytestmark = pytest.mark.chain
@@ -77,7 +77,7 @@ def test_dev_serves_and_a_restart_finds_the_same_contract_and_data(tmp_path: Pat
             contract = resident_contract_address(config)
         from eth_account import Account
 
-        Minter(w3, Account.from_key(ANVIL_DEV_KEY)).mint(contract, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", hashlib.sha256(b"card").digest())
+        Minter(w3, Account.from_key(DEV_KEYS[KeyRole.MINTER][1])).mint(contract, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", hashlib.sha256(b"card").digest())
         time.sleep(1.5)  # anvil writes its state file every second
     finally:
         output = stop(first)
