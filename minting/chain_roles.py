@@ -16,7 +16,7 @@ from minting.keys import ConfiguredKey, KeyRole, configured_key
 from minting.minter import CardAdmin, Receipt
 
 #: The names `residents chain-roles` takes, and the contract role each stands for.
-ROLE_NAMES: dict[str, Role] = {"admin": Role.ADMIN, "minter": Role.MINTER, "organizer": Role.ORGANIZER}
+CLI_ROLE_NAMES: dict[str, Role] = {"admin": Role.ADMIN, "minter": Role.MINTER, "organizer": Role.ORGANIZER}
 
 
 @dataclass(frozen=True)
@@ -171,13 +171,13 @@ def check_keys(config: Config, registry: ResidentRegistry) -> KeyReport:
 
 def _role(name: str) -> Role:
     try:
-        return ROLE_NAMES[name]
+        return CLI_ROLE_NAMES[name]
     except KeyError:
-        raise InvalidMintRequest(f"There is no contract role named {name!r}. Use one of: {', '.join(ROLE_NAMES)}.") from None
+        raise InvalidMintRequest(f"There is no contract role named {name!r}. Use one of: {', '.join(CLI_ROLE_NAMES)}.") from None
 
 
 def _cli_name(role: Role) -> str:
-    return next(name for name, value in ROLE_NAMES.items() if value is role)
+    return next(name for name, value in CLI_ROLE_NAMES.items() if value is role)
 
 
 def _key_for(role: Role) -> KeyRole:

@@ -105,8 +105,8 @@ def held_cards(registry: ResidentRegistry) -> HeldCards:
     """Return a lookup of which wallets hold a card, asked of the chain for every wallet.
 
     The holdings table is not consulted: the indexer may lag behind a mint (the table says
-    no) or a revocation (the table says yes), and the contract's `cardOf` is what a mint
-    will be checked against.
+    no) or a revocation (the table says yes), and the contract's balances are what a mint
+    will be checked against (the Transfer logs then say which card).
     """
 
     def lookup(addresses: Sequence[str]) -> Mapping[str, int]:

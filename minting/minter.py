@@ -135,11 +135,14 @@ class ChainSigner:
         send, and wait for the receipt; after a nonce error, read the nonce again and re-sign."""
         chain_id = int(self._node(action, lambda: self.w3.eth.chain_id))
         with self.send_lock.hold(chain_id, self.address):
+            lowest = 0  # a nonce the node called taken is not offered again, even by a lagging replica
             for attempt in range(1, NONCE_ATTEMPTS + 1):
-                transaction = self._build(action, build, chain_id)
+                transaction = self._build(action, build, chain_id, lowest)
                 try:
                     return self._send(action, transaction)
                 except _NonceTaken as taken:
+                    if taken.too_low:
+                        lowest = int(transaction["nonce"]) + 1
                     if attempt == NONCE_ATTEMPTS:
                         raise TransactionFailed(
                             action,
@@ -148,10 +151,10 @@ class ChainSigner:
                         ) from None
         raise AssertionError("unreachable")
 
-    def _build(self, action: str, build: Callable[[TxParams], TxParams], chain_id: int) -> TxParams:
+    def _build(self, action: str, build: Callable[[TxParams], TxParams], chain_id: int, lowest_nonce: int = 0) -> TxParams:
         base: TxParams = {"from": self.address, "chainId": chain_id}
         try:
-            base["nonce"] = self.w3.eth.get_transaction_count(self.address, "pending")
+            base["nonce"] = max(lowest_nonce, self.w3.eth.get_transaction_count(self.address, "pending"))
             transaction = build(base)
             cap, block_limit = self.gas_cap()
         except ContractLogicError as exc:
@@ -183,7 +186,7 @@ class ChainSigner:
                 if _mentions(exc, _ALREADY_KNOWN):
                     pass  # this very transaction reached the node before (a retried request): wait for it
                 elif _mentions(exc, _NONCE_ERRORS):
-                    raise _NonceTaken(_rpc_message(exc), transaction_hash) from None
+                    raise _NonceTaken(_rpc_message(exc), transaction_hash, too_low=not _mentions(exc, ("nonce too high",))) from None
                 else:
                     raise
             receipt = self.w3.eth.wait_for_transaction_receipt(signed.hash, timeout=self.receipt_timeout)
@@ -395,9 +398,11 @@ class AnchorSigner(ChainSigner):
 
 
 class _NonceTaken(Exception):
-    def __init__(self, message: str, transaction_hash: str) -> None:
+    def __init__(self, message: str, transaction_hash: str, *, too_low: bool) -> None:
         self.message = message
         self.transaction_hash = transaction_hash
+        #: The nonce was used already (not a gap ahead of the chain).
+        self.too_low = too_low
 
 
 def _receipt(raw: TxReceipt) -> Receipt:

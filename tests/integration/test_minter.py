@@ -404,7 +404,7 @@ def test_a_revert_when_mined_is_replayed_and_named(minter: Minter, registry: Res
     minter.mint(registry.address, wallet(1), digest("one"))
     # A fixed gas limit skips estimation, as if the chain changed between estimation and mining.
     build = minter._build
-    monkeypatch.setattr(minter, "_build", lambda action, make, chain_id: build(action, lambda base: make({**base, "gas": 200_000}), chain_id))
+    monkeypatch.setattr(minter, "_build", lambda action, make, chain_id, lowest=0: build(action, lambda base: make({**base, "gas": 200_000}), chain_id, lowest))
     with pytest.raises(ContractRejected) as caught:
         minter.mint(registry.address, wallet(1), digest("again"))
     assert caught.value.error_name == "WalletAlreadyHoldsCard"
