@@ -274,11 +274,14 @@ def exchange_void_anchor(event_id: int, reason: str, yes: bool) -> None:
         if event.anchor_key is None:
             raise click.ClickException(f"Event {event_id} has no anchored attendance to void.")
         key = bytes.fromhex(event.anchor_key.removeprefix("0x"))
+        if event.anchor_chain_id != settings().CHAIN_ID:
+            raise click.ClickException(f"Event {event_id} was anchored on chain {event.anchor_chain_id}; set CHAIN_ID and CHAIN_RPC_URL to that chain and rerun.")
+        contract = event.anchor_contract or ""
         tools = _admin_tools()
         if not yes:
-            click.confirm(f"Void the attendance anchor of event {event_id} ({event.anchor_key}, root {event.attendance_root})?", abort=True)
+            click.confirm(f"Void the attendance anchor of event {event_id} ({event.anchor_key} on {contract}, root {event.attendance_root})?", abort=True)
         try:
-            transaction: str | None = tools.admin.void_anchor(tools.registry.address, key).transaction_hash
+            transaction: str | None = tools.admin.void_anchor(contract, key).transaction_hash
         except ContractRejected as exc:
             if exc.error_name != "AnchorKeyVoided":
                 raise

@@ -716,12 +716,12 @@ def attendance_proof(account: Account | None, event_id: int) -> dict[str, Any]:
     if account is None:
         raise NotSignedIn(_l("Sign in with the wallet you checked in with."))
     event = get_event(event_id)
-    if event.status != CLOSED or event.attendance_root is None:
+    if event.status != CLOSED or event.attendance_root is None or event.anchor_key is None:
         raise ExchangeError(_l("The attendance of this event has not been anchored yet."))
     if _check_in_of(event_id, account.address) is None:
         raise AccessDenied(_l("This wallet did not check in at this event."))
     addresses = [address for (address,) in db.session.execute(sa.select(CheckIn.address).filter_by(event_id=event_id))]
-    tree = AttendanceTree.build(bytes.fromhex((event.anchor_key or "").removeprefix("0x")), addresses)
+    tree = AttendanceTree.build(bytes.fromhex(event.anchor_key.removeprefix("0x")), addresses)
     if "0x" + tree.root.hex() != event.attendance_root:
         raise ExchangeError(_l("The attendance records no longer match the anchored root. Tell the town office."))
     return {
