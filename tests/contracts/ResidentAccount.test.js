@@ -3,6 +3,7 @@
 // addresses, and a card held by the account. The card itself is tested in DigitalResident.*.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { network } from "hardhat";
 import { concat, encodeAbiParameters, encodeFunctionData, getAddress, getContractAddress, keccak256, parseEther, toHex, zeroHash } from "viem";
 import { createFixtures, eventsIn } from "./helpers/fixtures.js";
 import { metadataBlock, residentDocument } from "./helpers/cid.js";
@@ -13,6 +14,7 @@ import {
   P256_N,
   SoftPasskey,
   encodeAssertion,
+  hasP256Precompile,
   personalSign,
   typedDataSign,
 } from "./helpers/webauthn.js";
@@ -314,6 +316,31 @@ describe("ResidentAccount", async () => {
       const { account } = await deployedAccount();
       await card.write.safeTransferFrom([holder.account.address, account.address, 1n], { account: holder.account });
       assert.equal(await card.read.ownerOf([1n]), account.address);
+    });
+  });
+
+  describe("on a chain without the P-256 precompile (Prague: OpenZeppelin's Solidity verifier)", async () => {
+    const prague = await network.create({ override: { hardfork: "prague" } });
+    const praguePublicClient = await prague.viem.getPublicClient();
+
+    async function praguePasskeyAccount() {
+      const implementation = await prague.viem.deployContract("ResidentAccount");
+      const factory = await prague.viem.deployContract("ResidentAccountFactory", [implementation.address]);
+      await praguePublicClient.waitForTransactionReceipt({ hash: await factory.write.createAccount([qx, qy]) });
+      return { account: await prague.viem.getContractAt("ResidentAccount", await factory.read.predictAccount([qx, qy])) };
+    }
+
+    it("has no P-256 precompile, where the default test chain has one", async () => {
+      assert.equal(await hasP256Precompile(praguePublicClient), false);
+      assert.equal(await hasP256Precompile(publicClient), true);
+    });
+
+    it("accepts the passkey's assertion and refuses another passkey's", async () => {
+      const { account } = await prague.networkHelpers.loadFixture(praguePasskeyAccount);
+      const { hash, signed } = personalSign("hello", account.address, chainId);
+      assert.equal(await isValid(account, hash, encodeAssertion(passkey.assert(signed))), ERC1271_MAGIC);
+      assert.equal(await isValid(account, hash, encodeAssertion(new SoftPasskey().assert(signed))), ERC1271_REFUSED);
+      assert.equal(await isValid(account, hash, encodeAssertion(passkey.assert(signed, { highS: true }))), ERC1271_REFUSED);
     });
   });
 });

@@ -22,6 +22,23 @@ export const P256_N = p256.CURVE.n;
 export const ERC1271_MAGIC = "0x1626ba7e";
 export const ERC1271_REFUSED = "0xffffffff";
 
+/** A valid P-256 signature with small r and s (Wycheproof), the call OpenZeppelin's P256 uses to
+ * find out whether the chain verifies P-256 at 0x100 (RIP-7212 / EIP-7951): it answers 1 there. */
+export const P256_PRECOMPILE = "0x0000000000000000000000000000000000000100";
+export const P256_PRECOMPILE_PROBE = concat([
+  "0xbb5a52f42f9c9261ed4361f59422a1e30036e7c32b270c8807a419feca605023",
+  numberToHex(5n, { size: 32 }),
+  numberToHex(1n, { size: 32 }),
+  "0xa71af64de5126a4a4e02b7922d66ce9415ce88a4c9d25514d91082c8725ac957",
+  "0x5d47723c8fbe580bb369fec9c2665d8e30a435b9932645482e7c9f11e872296b",
+]);
+
+/** Whether the chain behind `publicClient` verifies P-256 at 0x100. */
+export async function hasP256Precompile(publicClient) {
+  const { data } = await publicClient.call({ to: P256_PRECOMPILE, data: P256_PRECOMPILE_PROBE });
+  return data === numberToHex(1n, { size: 32 });
+}
+
 export const RP_ID = "residents.nishikawa.example";
 export const ORIGIN = `https://${RP_ID}`;
 
