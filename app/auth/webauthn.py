@@ -186,8 +186,8 @@ def verify_registration(rp: RelyingParty, response: str | Mapping[str, Any], *, 
             require_user_verification=True,
             supported_pub_key_algs=_ALGORITHMS,
         )
-    except _MALFORMED as exc:
-        raise _refusal(rp, response, expected_challenge, ClientDataType.WEBAUTHN_CREATE, exc) from None
+    except _MALFORMED:
+        raise _refusal(rp, response, expected_challenge, ClientDataType.WEBAUTHN_CREATE) from None
     qx, qy = p256_coordinates(verified.credential_public_key)
     return RegisteredPasskey(
         credential_id=verified.credential_id,
@@ -278,13 +278,20 @@ def verify_assertion(
     expected_challenge: bytes,
     credential_public_key: bytes,
     stored_sign_count: int,
+    user_handle: bytes | None = None,
 ) -> VerifiedAssertion:
     """Check an assertion against the stored credential: challenge, origin, RP id, user presence
     and verification, signature, and a sign count that must grow (unless the authenticator keeps none).
 
     The caller looked the credential up by `read_assertion(response).credential_id` and must
-    store the returned `sign_count`, and must have used up `expected_challenge`.
+    store the returned `sign_count`, and must have used up `expected_challenge`. With
+    `user_handle` (the handle of the account that owns the credential), a passkey that names
+    another account is refused (WebAuthn §7.2, step 6).
     """
+    if user_handle is not None:
+        named = read_assertion(response).user_handle
+        if named is not None and named != user_handle:
+            raise PasskeyError("credential_mismatch", "This passkey belongs to another account on this site. Choose the passkey of your own account.")
     try:
         verified = py_webauthn.verify_authentication_response(
             credential=_as_json(response),
@@ -295,8 +302,8 @@ def verify_assertion(
             credential_current_sign_count=stored_sign_count,
             require_user_verification=True,
         )
-    except _MALFORMED as exc:
-        raise _refusal(rp, response, expected_challenge, ClientDataType.WEBAUTHN_GET, exc, stored_sign_count) from None
+    except _MALFORMED:
+        raise _refusal(rp, response, expected_challenge, ClientDataType.WEBAUTHN_GET, stored_sign_count) from None
     return VerifiedAssertion(
         credential_id=verified.credential_id,
         sign_count=verified.new_sign_count,
@@ -325,7 +332,6 @@ def _refusal(
     response: str | Mapping[str, Any],
     expected_challenge: bytes,
     expected_type: ClientDataType,
-    cause: BaseException,
     stored_sign_count: int | None = None,
 ) -> PasskeyError:
     """Name why the library refused: the library decides, this only explains, in its order of checks."""
@@ -353,9 +359,17 @@ def _refusal(
     if stored_sign_count is not None and (auth_data.sign_count or stored_sign_count) and auth_data.sign_count <= stored_sign_count:
         return PasskeyError(
             "sign_count",
-            f"The passkey's use counter went back ({auth_data.sign_count}, after {stored_sign_count}): it may have been copied. "
+            f"The passkey's use counter did not move forward ({auth_data.sign_count}, after {stored_sign_count}): it may have been copied. "
             "Sign in with another passkey and remove this one.",
         )
-    if isinstance(cause, WebAuthnException) and "alg" in str(cause):
-        return PasskeyError("unsupported_key", "This passkey does not use a P-256 key, which the resident's account needs. Use another passkey or device.")
+    if auth_data.flags.bs and not auth_data.flags.be:
+        return PasskeyError("malformed", f"The passkey's answer contradicts itself (backed up but not backup-eligible). Start the {ceremony} again.")
+    attested = auth_data.attested_credential_data
+    if attested is not None:
+        try:
+            algorithm = decode_credential_public_key(attested.credential_public_key).alg
+        except _MALFORMED:
+            algorithm = None
+        if algorithm not in _ALGORITHMS:
+            return PasskeyError("unsupported_key", "This passkey does not use a P-256 key, which the resident's account needs. Use another passkey or device.")
     return PasskeyError("invalid_signature", f"The passkey's signature is not valid for this account. Start the {ceremony} again.")

@@ -22,7 +22,9 @@ from web3.exceptions import ContractLogicError, Web3Exception
 from app.chain.artifacts import load_artifact
 from app.chain.client import NODE_FAILURES, failure_reason, node_url
 from app.chain.errors import ChainError, ContractMissing, NodeStoppedAnswering
+from app.chain.service import find_deployment, open_chain
 from app.chain.signatures import is_valid_signature
+from app.config import Config
 
 ACCOUNT_CONTRACT = "ResidentAccount"
 FACTORY_CONTRACT = "ResidentAccountFactory"
@@ -44,6 +46,11 @@ _RUNTIME_SUFFIX = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
 _P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
 _P256_A = _P256_P - 3
 _P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+
+
+class AccountFactoryMissing(ChainError):
+    def __init__(self, chain_id: int) -> None:
+        super().__init__(f"No passkey account factory is recorded for chain {chain_id}. Run `residents deploy` to deploy it.")
 
 
 class InvalidPasskeyKey(ChainError):
@@ -148,3 +155,11 @@ _GENERATOR = PasskeyKey(
     qx=bytes.fromhex("6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296"),
     qy=bytes.fromhex("4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5"),
 )
+
+
+def open_passkey_accounts(config: Config) -> PasskeyAccounts:
+    """The account factory recorded for the configured chain, connected to its node."""
+    factory = find_deployment(config.CHAIN_ID, FACTORY_CONTRACT)
+    if factory is None:
+        raise AccountFactoryMissing(config.CHAIN_ID)
+    return PasskeyAccounts(open_chain(config), factory.address)

@@ -9,18 +9,24 @@ import hashlib
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from flask import Flask
 from web3 import Web3
 
+from app.audit.models import AuditEntry
 from app.auth.webauthn import PasskeyError, RelyingParty, authentication_options, new_challenge, read_assertion, registration_options, verify_assertion, verify_registration
 from app.chain.anvil import AnvilProcess
 from app.chain.client import ResidentRegistry, connect
 from app.chain.errors import ChainError
 from app.chain.erc7739 import TypedContents, encode_webauthn_signature, message_hash, nest_typed_data_signature, personal_sign_hash, typed_data_sign_hash
-from app.chain.passkey_accounts import InvalidPasskeyKey, PasskeyAccounts, PasskeyKey, predict_account_address
+from app.chain.models import Deployment
+from app.chain.passkey_accounts import AccountFactoryMissing, InvalidPasskeyKey, PasskeyAccounts, PasskeyKey, open_passkey_accounts, predict_account_address
+from app.extensions import db
 from minting.keys import ANVIL_DEV_KEY
 from minting.minter import Minter, deploy_passkey_account, deploy_passkey_account_factory
+from minting.passkey_accounts import deploy_account_factory, deploy_resident_account
 from tests.soft_authenticator import SoftAuthenticator, b64url, unb64url
 
 pytestmark = pytest.mark.chain
@@ -179,3 +185,34 @@ def test_check_refuses_an_address_that_is_not_a_factory(minter: Minter, accounts
     assert card_receipt.contract_address is not None
     with pytest.raises(ChainError, match="is not a ResidentAccountFactory"):
         PasskeyAccounts(minter.w3, card_receipt.contract_address).check()
+
+
+# --- recording the factory (the service `residents deploy` will call) ------------------------
+
+
+def test_the_factory_is_deployed_once_per_chain_recorded_and_audited(minter: Minter, app_context: Flask, phone: SoftAuthenticator, passkey: Any) -> None:
+    first = deploy_account_factory(minter, 31337, "test")
+    assert first.created
+    second = deploy_account_factory(minter, 31337, "test")
+    assert (second.created, second.factory.address) == (False, first.factory.address)
+    recorded = {d.contract_name: d.address for d in db.session.scalars(sa.select(Deployment))}
+    assert recorded == {"ResidentAccountFactory": first.factory.address, "ResidentAccount": first.implementation.address}
+    assert PasskeyAccounts(minter.w3, first.factory.address).check() == first.implementation.address
+    site = open_passkey_accounts(app_context.config["SETTINGS"])
+    assert site.factory_address == first.factory.address
+    assert site.address_of(PasskeyKey(passkey.qx, passkey.qy)) == site.factory_prediction(PasskeyKey(passkey.qx, passkey.qy))
+
+    account = deploy_resident_account(minter, 31337, passkey.qx, passkey.qy, "test")
+    assert deploy_resident_account(minter, 31337, passkey.qx, passkey.qy, "test").receipt is None
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.target) for e in entries] == [("passkey_factory.deploy", first.factory.address), ("passkey_account.deploy", account.address)]
+    assert entries[0].details["implementation"] == first.implementation.address
+
+
+def test_an_account_needs_a_recorded_factory(minter: Minter, app_context: Flask, passkey: Any) -> None:
+    with pytest.raises(AccountFactoryMissing):
+        open_passkey_accounts(app_context.config["SETTINGS"])
+    nonce = minter.w3.eth.get_transaction_count(minter.address)
+    with pytest.raises(AccountFactoryMissing, match="residents deploy"):
+        deploy_resident_account(minter, 31337, passkey.qx, passkey.qy, "test")
+    assert minter.w3.eth.get_transaction_count(minter.address) == nonce

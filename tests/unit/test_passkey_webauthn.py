@@ -162,6 +162,14 @@ def test_a_discoverable_passkey_signs_in_with_its_credential_and_user_handle(pho
     assert verified.user_verified
 
 
+def test_a_passkey_naming_another_account_is_refused(phone: SoftAuthenticator, registered: Any) -> None:
+    challenge, response = sign_in(phone)
+    assert refusal(
+        lambda: verify_assertion(RP, response, expected_challenge=challenge, credential_public_key=registered.public_key, stored_sign_count=0, user_handle=b"another account")
+    ) == "credential_mismatch"
+    verify_assertion(RP, response, expected_challenge=challenge, credential_public_key=registered.public_key, stored_sign_count=0, user_handle=USER_HANDLE)
+
+
 def test_a_high_s_signature_is_the_same_signature_for_the_library(phone: SoftAuthenticator, registered: Any) -> None:
     for high_s in (True, False):
         challenge, response = sign_in(phone, high_s=high_s)
