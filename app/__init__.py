@@ -63,8 +63,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     from app.database import register_unit_of_work
     from app.errors import register_error_handlers
+    from app.formatting import register_formatting
     from app.security import register_security_headers
 
+    register_formatting(app)
     register_error_handlers(app)
     register_security_headers(app)
     register_unit_of_work(app)

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -72,19 +69,6 @@ def _limit(setting: str, default: str) -> Callable[[Callable[..., ResponseReturn
 
 posting_limit = _limit("FORUM_POST_RATE_LIMIT", POST_RATE_LIMIT)
 reporting_limit = _limit("FORUM_REPORT_RATE_LIMIT", REPORT_RATE_LIMIT)
-
-
-# -- helpers for templates -------------------------------------------------------------------------
-
-
-@bp.app_template_filter("forum_time")
-def forum_time(moment: datetime | None) -> str:
-    """Show a UTC time in Asia/Tokyo (the Babel timezone), the same pattern in both languages."""
-    # strftime rather than Babel's formatter: a thread page shows 50 of these, and Babel's
-    # pattern formatting costs about ten times as much for the same text.
-    return moment.astimezone(get_timezone()).strftime("%Y/%m/%d %H:%M") if moment is not None else ""
-
-
 
 
 @bp.errorhandler(ForumError)
