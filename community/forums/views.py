@@ -116,9 +116,10 @@ def thread(thread_id: int) -> ResponseReturnValue:
 
 @bp.get("/p/<int:post_id>")
 def post(post_id: int) -> ResponseReturnValue:
-    """Send a post's permalink to the thread page that starts with it."""
-    thread_id, found = service.locate_post(signed_in_account(), post_id)
-    return redirect(url_for("forums.thread", thread_id=thread_id, **{"from": found}, _anchor=f"post-{found}"))
+    """Send a post's permalink to the thread page that holds it, scrolled to the post."""
+    found = service.locate_post(signed_in_account(), post_id)
+    cursor = {} if found.page_start is None else {"from": found.page_start}
+    return redirect(url_for("forums.thread", thread_id=found.thread_id, **cursor, _anchor=f"post-{found.post_id}"))
 
 
 @bp.get("/new")
@@ -174,7 +175,7 @@ def reply(thread_id: int) -> ResponseReturnValue:
         except InvalidForumInput as error:
             _form_error(form, error)
             return render_template("forums/reply_form.html", thread=service.reply_form(signed_in_account(), thread_id), form=form), 422
-        return redirect(url_for("forums.thread", thread_id=thread_id, last="1", _anchor=f"post-{posted.id}"))
+        return redirect(url_for("forums.post", post_id=posted.id))
     return render_template("forums/reply_form.html", thread=service.reply_form(signed_in_account(), thread_id), form=form)
 
 
