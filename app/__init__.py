@@ -26,6 +26,10 @@ def create_app(config: Config | None = None) -> Flask:
     prepare_instance(app)
     configure_logging(app)
 
+    from app.pages.views import use_town_templates
+
+    use_town_templates(app)
+
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, select_timezone
 
@@ -35,6 +39,9 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter adds a `limiter` maintenance command; it is not one for the town's admins.
+    if "limiter" in app.cli.commands:
+        app.cli.commands["limiter"].hidden = True
 
     from app.auth.service import load_account
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from datetime import datetime
@@ -152,6 +153,7 @@ def serve(host: str, port: int) -> None:
     from app.preflight import run_preflight
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _site_url_follows(app, host, port)
     run_preflight(app)
     _serve(app, host, port)
 
@@ -230,6 +232,7 @@ def dev(host: str, port: int) -> None:
     from app.preflight import run_preflight
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _site_url_follows(app, host, port)
     _stop_on_sigterm()
     anvil = _start_local_chain(app)
     background = None
@@ -247,6 +250,17 @@ def dev(host: str, port: int) -> None:
         if anvil is not None:
             anvil.stop()
             click.echo("Stopped the local chain.")
+
+
+def _site_url_follows(app: Flask, host: str, port: int) -> None:
+    """Without SITE_URL in the environment, the site's URL (and so the sign-in domain) is where
+    this command serves: `residents dev --port 5050` (or `make run PORT=5050`) just works."""
+    if os.environ.get("SITE_URL"):
+        return
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    url = f"http://{shown}:{port}"
+    app.config["SITE_URL"] = url
+    app.config["SETTINGS"].SITE_URL = url
 
 
 def _serve(app: Flask, host: str, port: int, chain_note: str = "") -> None:
