@@ -39,9 +39,6 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    # Flask-Limiter adds a `limiter` maintenance command; it is not one for the town's admins.
-    if "limiter" in app.cli.commands:
-        app.cli.commands["limiter"].hidden = True
 
     from app.auth.service import load_account
 

@@ -42,6 +42,19 @@ residents.add_command(shell_command)
 residents.add_command(routes_command)
 
 
+def _hide_limiter_command() -> None:
+    """Flask-Limiter plugs a `limiter` command into every Flask CLI (entry point flask.commands);
+    it stays usable but is not one of the town's admin commands, so --help does not list it."""
+    try:
+        from flask_limiter.commands import cli as limiter_command
+    except ImportError:
+        return
+    limiter_command.hidden = True
+
+
+_hide_limiter_command()
+
+
 def _stop_on_sigterm() -> None:
     """Make SIGTERM and SIGINT (Ctrl-C) unwind through `finally`, so the chain we started is stopped.
 

@@ -64,10 +64,11 @@ def example_card_png(site_url: str, issued_on: date = date(2026, 4, 1)) -> bytes
 
 
 @functools.cache
-def town_mark_path() -> Path:
+def town_mark_png() -> bytes:
     """The town's mark: the emblem the card template prints on every card ([logo] image)."""
     from minting.cards import default_template
 
     template = default_template().path
     with template.open("rb") as handle:
-        return template.parent / tomllib.load(handle)["logo"]["image"]
+        logo: Path = template.parent / tomllib.load(handle)["logo"]["image"]
+    return logo.read_bytes()

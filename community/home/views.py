@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, send_file
+from flask import Blueprint, Response, current_app, render_template
 from flask.typing import ResponseReturnValue
 
 from community.home import service
@@ -26,13 +26,17 @@ def index() -> ResponseReturnValue:
 @bp.get("/town-mark.png")
 def town_mark() -> ResponseReturnValue:
     """The town's mark, the emblem printed on the cards."""
-    return send_file(service.town_mark_path(), mimetype="image/png", max_age=ARTWORK_MAX_AGE)
+    return _artwork(service.town_mark_png())
 
 
 @bp.get("/example-card.png")
 def example_card() -> ResponseReturnValue:
     """An example digital resident card, drawn with the card template."""
-    response = Response(service.example_card_png(current_app.config["SITE_URL"]), mimetype="image/png")
+    return _artwork(service.example_card_png(current_app.config["SITE_URL"]))
+
+
+def _artwork(png: bytes) -> Response:
+    response = Response(png, mimetype="image/png")
     response.cache_control.public = True
     response.cache_control.max_age = ARTWORK_MAX_AGE
     return response
