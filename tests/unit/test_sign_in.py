@@ -345,7 +345,7 @@ def test_my_page_for_a_visitor_without_a_card(client: FlaskClient, create_accoun
     sign_in(client, account)
     text = client.get("/me", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert account.address in text
-    assert "holds no resident card" in text
+    assert "holds no digital resident card" in text
     assert 'id="resident-number"' not in text
 
 
