@@ -93,11 +93,12 @@ def who_is(demo: Demo, who: str) -> int | None:
     return {"nobody": None, "resident": demo.nameless_resident_id, "staff": demo.staff_id}[who]
 
 
-@pytest.mark.parametrize("width", [DESKTOP, PHONE])
-def test_every_page_type_passes_axe_and_fits_the_screen(open_as, demo: Demo, width: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("width", "locale"), [(DESKTOP, "ja-JP"), (PHONE, "ja-JP"), (DESKTOP, "en-US"), (PHONE, "en-US")])
+def test_every_page_type_passes_axe_and_fits_the_screen(open_as, demo: Demo, width: int, locale: str) -> None:  # type: ignore[no-untyped-def]
     problems: list[str] = []
     for name, path, who in page_types(demo):
-        page = open_as(path, who_is(demo, who), width=width)
+        page = open_as(path, who_is(demo, who), width=width, locale=locale)
+        assert page.locator("html").get_attribute("lang") == locale[:2]
         violations = serious_violations(page)
         if violations:
             problems.append(f"{name} ({path}):\n{describe(violations)}")
