@@ -2,8 +2,9 @@
 dashboard at 1280 and 360 px, in Japanese and English, into screenshots/ (ignored by git).
 
 Everything is local and needs no wallet: a fresh SQLite database in a temporary instance folder
-with the demo data (scripts/demo.py), the site served on a free port in this process, and
-Debian's Chromium driven by Playwright with a signed-in session cookie.
+with the demo data (scripts/demo.py), a local anvil chain for the dashboard's health figures (when
+`make install` put it there), the site served on a free port in this process, and Debian's
+Chromium driven by Playwright with a signed-in session cookie.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def main() -> int:
     from werkzeug.serving import make_server
 
     from app import create_app
-    from app.chain.anvil import free_port
+    from app.chain.anvil import free_port, start_anvil
     from app.config import Config
     from scripts.demo import seed_demo
 
@@ -37,7 +38,12 @@ def main() -> int:
         print("Chromium is missing: install it with `apt-get install -y chromium`.", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="residents-screenshots-") as instance:
-        port = free_port()
+        port, chain_port = free_port(), free_port()
+        try:
+            chain = start_anvil(chain_port, log_path=Path(instance) / "anvil.log")
+        except Exception as exc:  # the pages do not need it; the dashboard then says the chain is away
+            print(f"No local chain for the dashboard ({exc}); continuing without it.", file=sys.stderr)
+            chain = None
         config = Config(
             {
                 "RESIDENTS_ENV": "testing",
@@ -45,8 +51,8 @@ def main() -> int:
                 "DATABASE_URL": f"sqlite:///{instance}/demo.sqlite3",
                 "SECRET_KEY": "screenshots-only",
                 "SITE_URL": f"http://127.0.0.1:{port}",
-                # No chain runs here; the pages read the holdings table the demo fills.
-                "CHAIN_RPC_URL": "http://127.0.0.1:9",
+                # The pages read the holdings table the demo fills; the chain only feeds the dashboard.
+                "CHAIN_RPC_URL": f"http://127.0.0.1:{chain_port}",
             }
         )
         app = create_app(config)
@@ -61,6 +67,8 @@ def main() -> int:
         finally:
             server.shutdown()
             thread.join(timeout=10)
+            if chain is not None:
+                chain.stop()
     print(f"Wrote {len(shots)} screenshots to {OUTPUT.relative_to(ROOT)}/:")
     for path in shots:
         print(f"  {path.name}")
