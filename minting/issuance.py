@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -24,6 +23,7 @@ from app.chain.client import ResidentRegistry
 from app.chain.service import open_registry
 from app.config import Config, instance_path
 from app.extensions import db
+from app.timeutil import TOKYO
 from minting.cards import CardFace, CardTemplate, default_template, render_card
 from minting.csv_import import HeldCards, ResidentList, ResidentRow, read_resident_csv
 from minting.errors import InvalidMintRequest, MintError
@@ -35,7 +35,6 @@ from minting.minter import Minter, Receipt, RevocationReason
 from minting.models import OPEN_STEPS, MintJob, MintJobResident, Step
 from minting.pipeline import MintTools, PreparedCard, profile_url, store_thumbnail
 
-TOWN_TIME_ZONE = ZoneInfo("Asia/Tokyo")
 
 #: Where each job's report (one CSV line per resident) is written, inside the instance folder.
 REPORTS_FOLDER = "mint-jobs"
@@ -70,7 +69,7 @@ def open_tools(config: Config, *, interactive: bool | None = None) -> MintTools:
 
 
 def today_in_town() -> date:
-    return datetime.now(TOWN_TIME_ZONE).date()
+    return datetime.now(TOKYO).date()
 
 
 # ---- checking the list ---------------------------------------------------------------------
