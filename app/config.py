@@ -65,6 +65,10 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "RESIDENTS_ANCHOR_KEY": (None, "Hex private key of the anchor key (ORGANIZER_ROLE: attendance, lottery and vote anchors only), the one key the web process loads; default on 31337: anvil key #9."),
     "RESIDENTS_ANCHOR_KEYSTORE": (None, "Path of an encrypted JSON keystore for the anchor key, instead of RESIDENTS_ANCHOR_KEY."),
     "RESIDENTS_ANCHOR_KEYSTORE_PASSWORD": (None, "Password of the anchor keystore (required for web processes, which cannot ask)."),
+    "TOWN_WEBSITE_URL": ("https://www.town.nishikawa.yamagata.jp/", "The town's own website, linked from every page's footer."),
+    "CONTACT_EMAIL": (None, "E-mail address on the contact page (empty: the page points to the town's website)."),
+    "CONTACT_PHONE": (None, "Telephone number on the contact page, as it should be shown (e.g. 0237-74-2111)."),
+    "ANNOUNCEMENTS_CATEGORY": ("announcements", "Slug of the public forum category whose newest threads the home page shows as announcements."),
     "FORUM_EDIT_WINDOW_MINUTES": ("30", "Minutes after posting during which residents may edit their own forum posts (0: no editing)."),
     "LOCAL_GOVERNMENT_CODE": ("063223", "全国地方公共団体コード (6 digits with check digit) written into the open-data event list; 063223 is Nishikawa-machi."),
     "LOCAL_GOVERNMENT_PREFECTURE": ("山形県", "Prefecture name written into the open-data event list."),
@@ -134,6 +138,12 @@ class Config:
         self.LOCAL_GOVERNMENT_CODE = _local_government_code(get("LOCAL_GOVERNMENT_CODE") or "")
         self.LOCAL_GOVERNMENT_PREFECTURE = get("LOCAL_GOVERNMENT_PREFECTURE")
         self.LOCAL_GOVERNMENT_NAME = get("LOCAL_GOVERNMENT_NAME")
+        self.TOWN_WEBSITE_URL = get("TOWN_WEBSITE_URL") or ""
+        if not self.TOWN_WEBSITE_URL.startswith(("http://", "https://")):
+            raise ConfigError("TOWN_WEBSITE_URL", f"expected an http(s) URL of the town's website, got {self.TOWN_WEBSITE_URL!r}.")
+        self.CONTACT_EMAIL = get("CONTACT_EMAIL")
+        self.CONTACT_PHONE = get("CONTACT_PHONE")
+        self.ANNOUNCEMENTS_CATEGORY = get("ANNOUNCEMENTS_CATEGORY")
         self.FORUM_EDIT_WINDOW_MINUTES = _int("FORUM_EDIT_WINDOW_MINUTES", get("FORUM_EDIT_WINDOW_MINUTES") or "")
 
         self.SESSION_COOKIE_HTTPONLY = True

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -25,6 +24,7 @@ from app.chain.client import ResidentRegistry
 from app.chain.service import open_registry
 from app.config import Config, instance_path
 from app.extensions import db
+from app.timeutil import TOKYO
 from minting.cards import CardFace, CardTemplate, default_template, render_card
 from minting.csv_import import HeldCards, ResidentList, ResidentRow, read_resident_csv
 from minting.errors import InvalidMintRequest, MintError
@@ -36,7 +36,6 @@ from minting.minter import CardAdmin, ChainSigner, Minter, Receipt, RevocationRe
 from minting.models import OPEN_STEPS, MintJob, MintJobResident, Step
 from minting.pipeline import MintTools, PreparedCard, profile_url, store_thumbnail
 
-TOWN_TIME_ZONE = ZoneInfo("Asia/Tokyo")
 
 S = TypeVar("S", bound=ChainSigner)
 
@@ -95,7 +94,7 @@ def open_admin_tools(config: Config, *, interactive: bool | None = None) -> Admi
 
 
 def today_in_town() -> date:
-    return datetime.now(TOWN_TIME_ZONE).date()
+    return datetime.now(TOKYO).date()
 
 
 # ---- checking the list ---------------------------------------------------------------------

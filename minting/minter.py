@@ -462,3 +462,56 @@ def _rpc_message(exc: Web3Exception) -> str:
         if isinstance(error, dict) and error.get("message"):
             return f"the node refused: {error['message']}"
     return str(exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Passkey residents' accounts (issue 15): the town's minter deploys them and pays for it.
+
+
+@dataclass(frozen=True)
+class PasskeyAccountFactoryDeployment:
+    implementation: Receipt
+    factory: Receipt
+
+
+@dataclass(frozen=True)
+class PasskeyAccountDeployment:
+    address: ChecksumAddress
+    #: None when the account was deployed already and nothing was sent.
+    receipt: Receipt | None
+
+
+def deploy_passkey_account_factory(minter: Minter) -> PasskeyAccountFactoryDeployment:
+    """Deploy the ResidentAccount implementation, then the factory that clones it (two transactions)."""
+    from app.chain.passkey_accounts import ACCOUNT_CONTRACT, ACCOUNT_SOURCE, FACTORY_CONTRACT, FACTORY_SOURCE
+
+    implementation_artifact = load_artifact(ACCOUNT_CONTRACT, ACCOUNT_SOURCE)
+    implementation = minter.w3.eth.contract(abi=implementation_artifact.abi, bytecode=implementation_artifact.bytecode)
+    implementation_receipt = _receipt(minter._submit("Deploying the passkey account implementation", implementation.constructor().build_transaction))
+    assert implementation_receipt.contract_address is not None
+    factory_artifact = load_artifact(FACTORY_CONTRACT, FACTORY_SOURCE)
+    factory = minter.w3.eth.contract(abi=factory_artifact.abi, bytecode=factory_artifact.bytecode)
+    constructor = factory.constructor(implementation_receipt.contract_address)
+    factory_receipt = _receipt(minter._submit("Deploying the passkey account factory", constructor.build_transaction))
+    return PasskeyAccountFactoryDeployment(implementation=implementation_receipt, factory=factory_receipt)
+
+
+def deploy_passkey_account(minter: Minter, factory_address: str, qx: bytes, qy: bytes) -> PasskeyAccountDeployment:
+    """Deploy the account of passkey (qx, qy) through the factory unless it is deployed; idempotent.
+
+    Its address is known before (a card may already be held there); deploying only puts the
+    account's code at it, which the resident's first on-chain action needs.
+    """
+    from app.chain.passkey_accounts import FACTORY_CONTRACT, FACTORY_SOURCE, PasskeyAccounts, PasskeyKey
+
+    key = PasskeyKey(bytes(qx), bytes(qy))
+    accounts = PasskeyAccounts(minter.w3, factory_address)
+    address = accounts.address_of(key)
+    if accounts.is_deployed(key):
+        return PasskeyAccountDeployment(address, None)
+    factory = minter.w3.eth.contract(address=accounts.factory_address, abi=load_artifact(FACTORY_CONTRACT, FACTORY_SOURCE).abi)
+    action = f"Deploying the passkey account {address}"
+    raw = minter._submit(action, factory.functions.createAccount(key.qx, key.qy).build_transaction)
+    if not accounts.is_deployed(key):
+        raise TransactionFailed(action, f"the factory at {accounts.factory_address} put no account at {address}; check the recorded factory", raw["transactionHash"].to_0x_hex())
+    return PasskeyAccountDeployment(address, _receipt(raw))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from datetime import datetime
@@ -39,6 +40,19 @@ def residents() -> None:
 residents.params = [param for param in residents.params if param.name not in {"app", "env_file", "debug", "version"}]
 residents.add_command(shell_command)
 residents.add_command(routes_command)
+
+
+def _hide_limiter_command() -> None:
+    """Flask-Limiter plugs a `limiter` command into every Flask CLI (entry point flask.commands);
+    it stays usable but is not one of the town's admin commands, so --help does not list it."""
+    try:
+        from flask_limiter.commands import cli as limiter_command
+    except ImportError:
+        return
+    limiter_command.hidden = True
+
+
+_hide_limiter_command()
 
 
 def _stop_on_sigterm() -> None:
@@ -106,6 +120,7 @@ def serve(host: str, port: int) -> None:
     from app.preflight import run_preflight
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _site_url_follows(app, host, port)
     run_preflight(app)
     _serve(app, host, port)
 
@@ -185,7 +200,7 @@ def dev(host: str, port: int) -> None:
     from scripts.chain_cli import deploy_once
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-
+    _site_url_follows(app, host, port)
     _stop_on_sigterm()
     anvil = _start_local_chain(app)
     background = None
@@ -206,6 +221,17 @@ def dev(host: str, port: int) -> None:
         if anvil is not None:
             anvil.stop()
             click.echo("Stopped the local chain.")
+
+
+def _site_url_follows(app: Flask, host: str, port: int) -> None:
+    """Without SITE_URL in the environment, the site's URL (and so the sign-in domain) is where
+    this command serves: `residents dev --port 5050` (or `make run PORT=5050`) just works."""
+    if os.environ.get("SITE_URL"):
+        return
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    url = f"http://{shown}:{port}"
+    app.config["SITE_URL"] = url
+    app.config["SETTINGS"].SITE_URL = url
 
 
 def _serve(app: Flask, host: str, port: int, chain_note: str = "") -> None:

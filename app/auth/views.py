@@ -171,7 +171,7 @@ def sign_out() -> ResponseReturnValue:
     """Sign out and forget the session."""
     logout_user()
     _start_fresh_session()
-    return redirect(url_for("pages.home"))
+    return redirect(url_for("home.index"))
 
 
 # -- my page and public profiles ----------------------------------------------------------------------

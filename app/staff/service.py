@@ -30,8 +30,8 @@ from app.auth.models import ORGANIZER, Account
 from app.chain.models import Holding, IndexerCheckpoint
 from app.config import Config
 from app.extensions import db
-from app.formatting import TOKYO
 from app.spreadsheet import BOM, csv_line
+from app.timeutil import TOKYO
 from community.gating.service import require_role
 
 #: Who may open the staff pages: organizers (the mayor's office); admins hold every role.

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.timeutil import TOKYO
 from community.exchange.service import EventDraft
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def tokyo_moment(day: date, clock: time) -> datetime:
@@ -26,11 +25,11 @@ class EventForm(FlaskForm):
     description_ja = TextAreaField(_l("Description (Japanese)"), validators=[Length(max=5000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
     start_date = DateField(_l("Date"), validators=[InputRequired()])
-    start_time = TimeField(_l("Starts at (Japan time)"), validators=[InputRequired()])
+    start_time = TimeField(_l("Starts at (JST)"), validators=[InputRequired()])
     end_date = DateField(_l("End date"), validators=[InputRequired()])
-    end_time = TimeField(_l("Ends at (Japan time)"), validators=[InputRequired()])
+    end_time = TimeField(_l("Ends at (JST)"), validators=[InputRequired()])
     deadline_date = DateField(_l("Registration deadline: date"), validators=[InputRequired()])
-    deadline_time = TimeField(_l("Registration deadline: time (Japan time)"), validators=[InputRequired()])
+    deadline_time = TimeField(_l("Registration deadline: time (JST)"), validators=[InputRequired()])
     place_name = StringField(_l("Place"), validators=[DataRequired(), Length(max=120)])
     place_address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
     latitude = DecimalField(_l("Latitude"), places=7, validators=[Optional()])

@@ -8,7 +8,7 @@ from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Optional
 
-from community.meetups.display import TOKYO
+from app.timeutil import TOKYO
 from community.meetups.models import GOING, NOT_GOING, Meetup
 from community.meetups.service import MeetupDraft
 
