@@ -2,12 +2,14 @@
 
 `residents deploy` calls `deploy_account_factory` after the card contract; the card pipeline
 (or an admin command) calls `deploy_resident_account` when a passkey resident's account is first
-needed on chain. Both are idempotent and paid by the town's minter.
+needed on chain. Both are idempotent and paid by the town's minting key: neither is an admin
+power (the factory has no owner and anyone may deploy an account).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.audit import service as audit
 from app.chain.models import Deployment
@@ -15,6 +17,9 @@ from app.chain.passkey_accounts import ACCOUNT_CONTRACT, FACTORY_CONTRACT, Accou
 from app.chain.service import find_deployment, has_code
 from app.extensions import db
 from minting.minter import Minter, PasskeyAccountDeployment, Receipt, deploy_passkey_account, deploy_passkey_account_factory
+
+if TYPE_CHECKING:  # only app/chain/ and minting/minter.py use web3 itself
+    from web3 import Web3
 
 
 @dataclass(frozen=True)
@@ -25,11 +30,17 @@ class AccountFactoryOutcome:
     created: bool
 
 
+def account_factory_deployed(w3: Web3, chain_id: int) -> bool:
+    """Whether the implementation and factory are recorded for this chain and the factory has code there."""
+    factory = find_deployment(chain_id, FACTORY_CONTRACT)
+    return factory is not None and find_deployment(chain_id, ACCOUNT_CONTRACT) is not None and has_code(w3, factory.address)
+
+
 def deploy_account_factory(minter: Minter, chain_id: int, actor: str) -> AccountFactoryOutcome:
     """Deploy the ResidentAccount implementation and its factory unless this chain has them; record and audit."""
     factory = find_deployment(chain_id, FACTORY_CONTRACT)
     implementation = find_deployment(chain_id, ACCOUNT_CONTRACT)
-    if factory is not None and implementation is not None and has_code(minter.w3, factory.address):
+    if factory is not None and implementation is not None and account_factory_deployed(minter.w3, chain_id):
         return AccountFactoryOutcome(factory, implementation, created=False)
 
     deployed = deploy_passkey_account_factory(minter)

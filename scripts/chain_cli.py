@@ -32,19 +32,29 @@ def _admin_tools():  # type: ignore[no-untyped-def]
 @with_appcontext
 @reports_errors
 def deploy(soulbound: bool | None, name: str, symbol: str, contract_uri: str, admin_delay_hours: int | None, yes: bool) -> None:
-    """Deploy the DigitalResident contract to the configured chain, once, with the admin key.
+    """Deploy the DigitalResident contract to the configured chain, once, with the admin key,
+    then the passkey residents' account factory, once, paid by the minting key.
 
     The minting key receives MINTER_ROLE and the anchor key ORGANIZER_ROLE in the same
-    transaction; the admin key keeps only the admin role.
+    transaction; the admin key keeps only the admin role. Rerun to finish a deploy that stopped
+    between the two: what a chain already has is found and not sent again.
     """
     outcome = deploy_once(soulbound, name, symbol, contract_uri, yes, admin_delay_hours)
     record = outcome.deployment
     if not outcome.created:
         click.echo(f"DigitalResident is already deployed on chain {record.chain_id} at {record.address} (block {record.block_number}); nothing changed.")
-        return
-    if outcome.replaced_stale:
-        click.echo("The recorded contract had no code on this chain any more (the local chain was reset); deployed a new one.")
-    click.echo(f"Deployed DigitalResident on chain {record.chain_id} at {record.address} (block {record.block_number}, transaction {record.transaction_hash}).")
+    else:
+        if outcome.replaced_stale:
+            click.echo("The recorded contract had no code on this chain any more (the local chain was reset); deployed a new one.")
+        click.echo(f"Deployed DigitalResident on chain {record.chain_id} at {record.address} (block {record.block_number}, transaction {record.transaction_hash}).")
+    factory = deploy_account_factory_once()
+    if factory is None:
+        click.echo(f"The passkey account factory is already deployed on chain {record.chain_id}; nothing changed.")
+    else:
+        click.echo(
+            f"Deployed the passkey account factory on chain {record.chain_id} at {factory.factory.address} "
+            f"(implementation {factory.implementation.address}, paid by the minting key)."
+        )
 
 
 def deploy_once(soulbound: bool | None, name: str, symbol: str, contract_uri: str, yes: bool, admin_delay_hours: int | None = None):  # type: ignore[no-untyped-def]
@@ -62,13 +72,37 @@ def deploy_once(soulbound: bool | None, name: str, symbol: str, contract_uri: st
     admin = CardAdmin(w3, load_signing_account(KeyRole.ADMIN, config, interactive=_interactive()), send_lock=DatabaseSendLock(db.engine))
     if config.CHAIN_ID != LOCAL_CHAIN_ID and not yes:
         click.confirm(
-            f"Deploy DigitalResident to chain {config.CHAIN_ID} with admin {admin.address}, minter {minter.address} and organizer (anchor key) {organizer.address}?",
+            f"Deploy DigitalResident to chain {config.CHAIN_ID} with admin {admin.address}, minter {minter.address} and organizer (anchor key) {organizer.address}, "
+            f"and the passkey account factory paid by the minter?",
             abort=True,
         )
     contract = ContractSettings(name, symbol, config.CARD_SOULBOUND if soulbound is None else soulbound, contract_uri, admin_delay_hours)
     return in_unit_of_work(
         lambda: deploy_resident_contract(admin, config.CHAIN_ID, contract, cli_actor(), minter=minter.address, organizer=organizer.address)
     )
+
+
+def deploy_account_factory_once():  # type: ignore[no-untyped-def]
+    """Deploy the passkey account implementation and factory unless this chain has them.
+
+    Paid by the minting key, not the admin key: the factory gives its deployer no power (anyone
+    may deploy it, and nothing on it can be changed), so it needs no admin signature, and the
+    minting key already pays for every resident account cloned from it. The minting key is
+    unlocked only when something is to be sent. Returns None when nothing was sent.
+    """
+    from app.chain.sendlock import DatabaseSendLock
+    from app.chain.service import open_chain
+    from app.extensions import db
+    from minting.keys import KeyRole, load_signing_account
+    from minting.minter import Minter
+    from minting.passkey_accounts import account_factory_deployed, deploy_account_factory
+
+    config = settings()
+    w3 = open_chain(config)
+    if account_factory_deployed(w3, config.CHAIN_ID):
+        return None
+    minter = Minter(w3, load_signing_account(KeyRole.MINTER, config, interactive=_interactive()), send_lock=DatabaseSendLock(db.engine))
+    return in_unit_of_work(lambda: deploy_account_factory(minter, config.CHAIN_ID, cli_actor()))
 
 
 def _interactive() -> bool:
@@ -81,8 +115,11 @@ def _interactive() -> bool:
 @with_appcontext
 @reports_errors
 def check() -> None:
-    """Check every setting the site needs (instance folder, database, chain, contract) and which
-    role each configured key holds on the contract; exit 1 when something is missing."""
+    """Check every setting the site needs (instance folder, database, chain, contract), which
+    role each configured key holds on the contract, and the passkey account factory; exit 1 when
+    something is missing."""
+    from app.chain.errors import ChainError
+    from app.chain.passkey_accounts import open_passkey_accounts
     from app.chain.service import open_registry
     from app.preflight import run_preflight
     from minting.chain_roles import check_keys
@@ -93,8 +130,19 @@ def check() -> None:
     report = check_keys(settings(), open_registry(settings()))
     for status, line in report.lines():
         click.echo(f"{status:8} {line}")
+    try:
+        accounts = open_passkey_accounts(settings())
+        implementation = accounts.check()
+    except ChainError as exc:
+        click.echo(f"{'missing':8} passkey account factory: {exc}")
+        factory_ok = False
+    else:
+        click.echo(f"{'ok':8} passkey account factory {accounts.factory_address} (implementation {implementation}) puts accounts where this checkout expects")
+        factory_ok = True
     if not report.ok:
         raise click.ClickException("Some roles are missing on the contract; see the lines marked `missing` above.")
+    if not factory_ok:
+        raise click.ClickException("The passkey account factory is missing or not the one this checkout expects; see the line marked `missing` above.")
 
 
 # ---- chain-roles -------------------------------------------------------------------------------

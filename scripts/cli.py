@@ -197,7 +197,7 @@ def dev(host: str, port: int) -> None:
 
     from app.chain.indexer import BackgroundIndexer
     from app.preflight import run_preflight
-    from scripts.chain_cli import deploy_once
+    from scripts.chain_cli import deploy_account_factory_once, deploy_once
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     _site_url_follows(app, host, port)
@@ -212,6 +212,9 @@ def dev(host: str, port: int) -> None:
             outcome = deploy_once(None, "Nishikawa Digital Resident", "NDR", "", yes=True)
             state = "deployed" if outcome.created else "found"
             click.echo(f"Contract: DigitalResident {state} at {outcome.deployment.address} on chain {outcome.deployment.chain_id}")
+            factory = deploy_account_factory_once()
+            if factory is not None:
+                click.echo(f"Passkey account factory deployed at {factory.factory.address}")
         run_preflight(app)
         background = BackgroundIndexer(app, report=lambda line: click.echo(f"Indexer: {line}")).start()
         _serve(app, host, port, chain_note=" and the chain it started" if anvil else "")

@@ -7,6 +7,8 @@
 //   digest        stock ERC721 + stored digest with the same rules (FairDigestCard): the floor
 //                 that building on OpenZeppelin allows
 // The fair baselines emit ERC-5192 `Locked` when deployed soulbound, as the card does.
+// The same run measures a passkey resident's account (bench/gas/account.js): the factory's clone
+// on this chain (P-256 precompile) and on a Prague chain (OpenZeppelin's Solidity verifier).
 //
 //   npx hardhat run bench/gas/gas.js       (Node 22 first on PATH)
 //
@@ -22,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import hre from "hardhat";
 import { getAddress, keccak256, toHex } from "viem";
 import { rawCidFromDigest } from "../../tests/contracts/helpers/cid.js";
+import { measurePasskeyAccount } from "./account.js";
 
 const RESULTS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results", "gas.json");
 
@@ -199,6 +202,18 @@ async function main() {
       budget(`batch of 100 per token vs OpenZeppelin ERC721 + digest (${variant})`, ours.batch100 / digest.batch100, DIGEST_RATIO_LIMIT, "ratio"),
       budget(`batch of 100 per token (${variant})`, ours.batch100, BATCH_PER_TOKEN_LIMIT, "gas"),
     );
+  }
+
+  // Passkey residents' accounts: on this chain, then on one without the P-256 precompile.
+  const accountChains = [{ viem, publicClient }];
+  const prague = await hre.network.create({ override: { hardfork: "prague" } });
+  accountChains.push({ viem: prague.viem, publicClient: await prague.viem.getPublicClient() });
+  for (const chain of accountChains) {
+    const account = await measurePasskeyAccount(chain.viem, chain.publicClient);
+    budgets.push(...account.budgets);
+    for (const m of account.measurements) {
+      measurements.push({ ...m, uriStorage: null, uriStorageRatio: null, digest: null, digestRatio: null });
+    }
   }
 
   const result = {

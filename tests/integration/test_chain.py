@@ -15,11 +15,13 @@ from app.chain.anvil import AnvilProcess, free_port
 from app.chain.client import ResidentRegistry, connect
 from app.chain.errors import ChainIdMismatch, ChainUnreachable, ContractMissing
 from app.chain.models import Deployment
+from app.chain.passkey_accounts import open_passkey_accounts
 from app.chain.service import open_registry
 from app.config import Config
 from app.extensions import db
 from minting.keys import DEV_KEYS, KeyRole, load_signing_account
-from minting.minter import Minter
+from minting.minter import CardAdmin, Minter
+from minting.service import ContractSettings, deploy_resident_contract
 
 pytestmark = pytest.mark.chain
 
@@ -29,24 +31,56 @@ def test_deploy_records_the_contract_once(anvil: AnvilProcess, app: Flask, runne
     assert first.exit_code == 0, first.output
     assert "Deployed DigitalResident on chain 31337" in first.output
 
+    assert "Deployed the passkey account factory on chain 31337" in first.output
+
+    minter = Account.from_key(DEV_KEYS[KeyRole.MINTER][1]).address
     with app.app_context():
-        deployment = db.session.scalars(sa.select(Deployment)).one()
+        deployment = db.session.scalars(sa.select(Deployment).filter_by(contract_name="DigitalResident")).one()
         assert deployment.chain_id == 31337
         assert deployment.soulbound is True
-        block = connect(anvil.rpc_url, 31337).eth.block_number
+        w3 = connect(anvil.rpc_url, 31337)
+        block = w3.eth.block_number
         assert deployment.block_number <= block
-        audit = db.session.scalars(sa.select(AuditEntry)).one()
-        assert (audit.action, audit.target) == ("contract.deploy", deployment.address)
+        factory = db.session.scalars(sa.select(Deployment).filter_by(contract_name="ResidentAccountFactory")).one()
+        assert deployment.block_number < factory.block_number <= block
+        # The factory is paid by the minting key: it is no admin power.
+        assert w3.eth.get_transaction(factory.transaction_hash)["from"] == minter
+        assert w3.eth.get_transaction(deployment.transaction_hash)["from"] == Account.from_key(DEV_KEYS[KeyRole.ADMIN][1]).address
+        assert open_passkey_accounts(app.config["SETTINGS"]).check()
+        audits = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(a.action, a.target) for a in audits] == [("contract.deploy", deployment.address), ("passkey_factory.deploy", factory.address)]
         address = deployment.address
 
     again = runner.invoke(args=["deploy"])
     assert again.exit_code == 0, again.output
     assert f"already deployed on chain 31337 at {address}" in again.output
-    assert "nothing changed" in again.output
+    assert "The passkey account factory is already deployed on chain 31337; nothing changed." in again.output
     assert connect(anvil.rpc_url, 31337).eth.block_number == block, "a second deploy sent a transaction"
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Deployment)) == 1
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Deployment)) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 2
+
+
+def test_deploy_finishes_a_deploy_that_stopped_before_the_factory(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
+    """A contract deployed before the factory existed (or a deploy cut short) gets only the factory."""
+    config: Config = app.config["SETTINGS"]
+    with app.app_context():
+        w3 = connect(anvil.rpc_url, 31337)
+        admin = CardAdmin(w3, load_signing_account(KeyRole.ADMIN, config))
+        minter, organizer = (load_signing_account(role, config).address for role in (KeyRole.MINTER, KeyRole.ANCHOR))
+        card = deploy_resident_contract(admin, 31337, ContractSettings(), "test", minter=minter, organizer=organizer).deployment.address
+        db.session.commit()
+    missing = runner.invoke(args=["check"])
+    assert missing.exit_code == 1, missing.output
+    assert "missing  passkey account factory: No passkey account factory is recorded for chain 31337. Run `residents deploy` to deploy it." in missing.output
+
+    result = runner.invoke(args=["deploy"])
+    assert result.exit_code == 0, result.output
+    assert f"already deployed on chain 31337 at {card}" in result.output
+    assert "Deployed the passkey account factory on chain 31337" in result.output
+    checked = runner.invoke(args=["check"])
+    assert checked.exit_code == 0, checked.output
+    assert "ok       passkey account factory 0x" in checked.output
 
 
 def test_a_minted_card_is_read_back_from_the_chain(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
@@ -72,7 +106,7 @@ def test_a_stale_recorded_deployment_is_replaced_and_said(anvil: AnvilProcess, a
     assert result.exit_code == 0, result.output
     assert "had no code on this chain any more" in result.output
     with app.app_context():
-        deployment = db.session.scalars(sa.select(Deployment)).one()
+        deployment = db.session.scalars(sa.select(Deployment).filter_by(contract_name="DigitalResident")).one()
         assert deployment.address != "0x" + "12" * 20
         assert ResidentRegistry(connect(anvil.rpc_url, 31337), deployment.address).ensure_deployed()
 
@@ -86,6 +120,7 @@ def test_check_reports_each_setting_and_each_key(anvil: AnvilProcess, app: Flask
     for role, index, chain_role in ((KeyRole.ADMIN, 0, "DEFAULT_ADMIN_ROLE"), (KeyRole.MINTER, 8, "MINTER_ROLE"), (KeyRole.ANCHOR, 9, "ORGANIZER_ROLE")):
         address = Account.from_key(DEV_KEYS[role][1]).address
         assert f"ok       {role.value} key {address} (anvil development key #{index}) holds {chain_role}" in result.output
+    assert "ok       passkey account factory 0x" in result.output
 
 
 def test_check_names_a_missing_role_and_a_role_too_many(anvil: AnvilProcess, app: Flask, runner: FlaskCliRunner) -> None:
