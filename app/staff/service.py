@@ -57,6 +57,8 @@ MINT_CONFIRMED, MINT_FAILED = "confirmed", "failed"  # minting/models.py Step
 #: shown as written (so a new feature's actions appear before they get a label).
 ACTION_LABELS = {
     "contract.deploy": _l("Contract deployed"),
+    "passkey_factory.deploy": _l("Passkey account factory deployed"),
+    "passkey_account.deploy": _l("Passkey resident's account deployed"),
     "role.grant": _l("Staff role granted"),
     "role.revoke": _l("Staff role revoked"),
     "card.mint": _l("Cards minted"),
