@@ -18,11 +18,16 @@ SOLIDITY := $(shell find contracts -name '*.sol' 2>/dev/null)
 PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help install run test test-python test-contracts contracts translations messages chromium bench-gas bench-gating bench-mint prod-local reliability clean
+.PHONY: help install run test test-python test-contracts contracts translations fonts messages chromium screenshots bench-gas bench-gating bench-mint prod-local reliability clean
+
+#: `make run PORT=5050` serves on another port; the sign-in domain (SITE_URL) follows it unless
+#: SITE_URL is set.
+PORT ?= 5000
 
 help:
-	@echo "make run    install everything, start the local chain, deploy, serve http://127.0.0.1:5000"
+	@echo "make run    install everything, start the local chain, deploy, serve http://127.0.0.1:5000 (PORT=5050 for another port)"
 	@echo "make test   install everything, run the Python and Hardhat tests"
+	@echo "make screenshots   the main pages at 1280 and 360 px, ja and en, with demo data, into screenshots/"
 	@echo "make bench-gas   gas of the resident contract against an OpenZeppelin reference"
 	@echo "make bench-gating   10,000 residents: indexer catch-up, gated page throughput, chain calls, access removal"
 	@echo "make bench-mint   1,000 residents minted end to end from a CSV (image, IPFS, chain)"
@@ -65,6 +70,11 @@ install: $(STAMPS)/python $(STAMPS)/npm
 contracts: $(STAMPS)/contracts
 translations: $(MO_FILES)
 
+# The web font: Noto Sans JP subset to the characters the site uses (scripts/webfont.py); rebuilt
+# only when the catalogues, the templates or the font change.
+fonts: $(STAMPS)/python
+	$(BIN)/python scripts/webfont.py
+
 # Re-extract messages from the code into the catalogues and merge app/translations/pending/*.json
 # (English msgid -> Japanese); lists what is still untranslated.
 messages: $(STAMPS)/python
@@ -72,8 +82,8 @@ messages: $(STAMPS)/python
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python scripts/translations.py
 
-run: install contracts translations
-	$(BIN)/residents dev
+run: install contracts translations fonts
+	$(BIN)/residents dev --port $(PORT)
 
 # Debian's Chromium for the browser tests, installed when missing and this user may.
 chromium:
@@ -84,7 +94,7 @@ chromium:
 	    || echo "Could not install chromium; the browser tests will be skipped. Install it with: apt-get install -y chromium"; \
 	else echo "Chromium is missing; the browser tests will be skipped. Install it with: sudo apt-get install -y chromium"; fi
 
-test: install contracts translations chromium $(STAMPS)/ipfs
+test: install contracts translations fonts chromium $(STAMPS)/ipfs
 	$(MAKE) --no-print-directory test-python test-contracts
 
 test-python:
@@ -117,5 +127,10 @@ prod-local: install contracts translations
 reliability: install contracts translations $(STAMPS)/ipfs
 	$(BIN)/python -u bench/reliability/reliability.py
 
+# The home page, a thread, a meetup, an exchange event and the staff dashboard at 1280 and 360 px,
+# in Japanese and English, with seeded demo data and no wallet, into screenshots/ (ignored by git).
+screenshots: install translations fonts chromium
+	$(BIN)/python scripts/screenshots.py
+
 clean:
-	rm -rf build $(VENV) node_modules $(NODE22_DIR)/node_modules $(MO_FILES)
+	rm -rf build $(VENV) node_modules $(NODE22_DIR)/node_modules $(MO_FILES) app/static/fonts screenshots

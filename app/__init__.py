@@ -30,6 +30,10 @@ def create_app(config: Config | None = None) -> Flask:
     trust_proxies(app, config.TRUSTED_PROXY_HOPS)
     register_input_guard(app)
 
+    from app.pages.views import use_town_templates
+
+    use_town_templates(app)
+
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, select_timezone
 
@@ -67,8 +71,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     from app.database import register_unit_of_work
     from app.errors import register_error_handlers
+    from app.formatting import register_formatting
     from app.security import load_chain_libraries, register_security_headers
 
+    register_formatting(app)
     register_error_handlers(app)
     register_security_headers(app)
     register_unit_of_work(app)

@@ -61,9 +61,19 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "TRUSTED_PROXY_HOPS": ("0", "How many reverse proxies stand in front of the site and set X-Forwarded-For / X-Forwarded-Proto (1 behind one nginx). 0 ignores those headers, so clients cannot choose their own address."),
     "SESSION_IDLE_MINUTES": ("1440", "A signed-in session that makes no request for this long ends; the person signs in again."),
     "SESSION_LIFETIME_HOURS": ("168", "A signed-in session ends this long after signing in, however active it is."),
-    "RESIDENTS_MINTER_KEY": (None, "Hex private key of the minting wallet (any chain but 31337). Never logged or stored."),
-    "RESIDENTS_MINTER_KEYSTORE": (None, "Path of an encrypted JSON keystore for the minting wallet, instead of RESIDENTS_MINTER_KEY."),
-    "RESIDENTS_MINTER_KEYSTORE_PASSWORD": (None, "Password of the keystore; asked on the terminal when unset."),
+    "RESIDENTS_ADMIN_KEY": (None, "Hex private key of the town's admin key (DEFAULT_ADMIN_ROLE: deploy, recover, revoke, roles). Read only by admin commands; default on 31337: anvil key #0. See the table of keys."),
+    "RESIDENTS_ADMIN_KEYSTORE": (None, "Path of an encrypted JSON keystore for the admin key, instead of RESIDENTS_ADMIN_KEY."),
+    "RESIDENTS_ADMIN_KEYSTORE_PASSWORD": (None, "Password of the admin keystore; asked on the terminal when unset."),
+    "RESIDENTS_MINTER_KEY": (None, "Hex private key of the minting key (MINTER_ROLE: mint, metadata updates). Read only by the mint commands; default on 31337: anvil key #8."),
+    "RESIDENTS_MINTER_KEYSTORE": (None, "Path of an encrypted JSON keystore for the minting key, instead of RESIDENTS_MINTER_KEY."),
+    "RESIDENTS_MINTER_KEYSTORE_PASSWORD": (None, "Password of the minting keystore; asked on the terminal when unset."),
+    "RESIDENTS_ANCHOR_KEY": (None, "Hex private key of the anchor key (ORGANIZER_ROLE: attendance, lottery and vote anchors only), the one key the web process loads; default on 31337: anvil key #9."),
+    "RESIDENTS_ANCHOR_KEYSTORE": (None, "Path of an encrypted JSON keystore for the anchor key, instead of RESIDENTS_ANCHOR_KEY."),
+    "RESIDENTS_ANCHOR_KEYSTORE_PASSWORD": (None, "Password of the anchor keystore (required for web processes, which cannot ask)."),
+    "TOWN_WEBSITE_URL": ("https://www.town.nishikawa.yamagata.jp/", "The town's own website, linked from every page's footer."),
+    "CONTACT_EMAIL": (None, "E-mail address on the contact page (empty: the page points to the town's website)."),
+    "CONTACT_PHONE": (None, "Telephone number on the contact page, as it should be shown (e.g. 0237-74-2111)."),
+    "ANNOUNCEMENTS_CATEGORY": ("announcements", "Slug of the public forum category whose newest threads the home page shows as announcements."),
     "FORUM_EDIT_WINDOW_MINUTES": ("30", "Minutes after posting during which residents may edit their own forum posts (0: no editing)."),
     "LOCAL_GOVERNMENT_CODE": ("063223", "全国地方公共団体コード (6 digits with check digit) written into the open-data event list; 063223 is Nishikawa-machi."),
     "LOCAL_GOVERNMENT_PREFECTURE": ("山形県", "Prefecture name written into the open-data event list."),
@@ -87,7 +97,11 @@ class Config:
     """Settings of one running site, resolved from the environment (or a test's mapping)."""
 
     def __init__(self, env: Mapping[str, str] | None = None, **overrides: Any) -> None:
-        source = dict(os.environ if env is None else env)
+        source: Mapping[str, str] = os.environ if env is None else env
+        #: Where the signing-key settings are read from, only when a command asks for a key
+        #: (minting.keys); they are deliberately not resolved here, so a web process that never
+        #: asks for the admin or minter key never reads those settings.
+        self.environ = source
 
         def get(name: str) -> str | None:
             default = SETTINGS[name][0]
@@ -130,12 +144,15 @@ class Config:
         # When Redis goes away, count in each worker's memory instead of failing every request.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
-        self.RESIDENTS_MINTER_KEY = get("RESIDENTS_MINTER_KEY")
-        self.RESIDENTS_MINTER_KEYSTORE = get("RESIDENTS_MINTER_KEYSTORE")
-        self.RESIDENTS_MINTER_KEYSTORE_PASSWORD = get("RESIDENTS_MINTER_KEYSTORE_PASSWORD")
         self.LOCAL_GOVERNMENT_CODE = _local_government_code(get("LOCAL_GOVERNMENT_CODE") or "")
         self.LOCAL_GOVERNMENT_PREFECTURE = get("LOCAL_GOVERNMENT_PREFECTURE")
         self.LOCAL_GOVERNMENT_NAME = get("LOCAL_GOVERNMENT_NAME")
+        self.TOWN_WEBSITE_URL = get("TOWN_WEBSITE_URL") or ""
+        if not self.TOWN_WEBSITE_URL.startswith(("http://", "https://")):
+            raise ConfigError("TOWN_WEBSITE_URL", f"expected an http(s) URL of the town's website, got {self.TOWN_WEBSITE_URL!r}.")
+        self.CONTACT_EMAIL = get("CONTACT_EMAIL")
+        self.CONTACT_PHONE = get("CONTACT_PHONE")
+        self.ANNOUNCEMENTS_CATEGORY = get("ANNOUNCEMENTS_CATEGORY")
         self.FORUM_EDIT_WINDOW_MINUTES = _int("FORUM_EDIT_WINDOW_MINUTES", get("FORUM_EDIT_WINDOW_MINUTES") or "")
 
         self.SESSION_COOKIE_HTTPONLY = True

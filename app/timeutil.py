@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
+
+
+#: The town's time zone: every moment is stored in UTC and shown, typed and exported in this one.
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def utcnow() -> datetime:

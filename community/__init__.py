@@ -18,3 +18,5 @@ def register_community(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     from community.forums.views import bp as forums_bp
     app.register_blueprint(forums_bp)
+    from community.home.views import bp as home_bp
+    app.register_blueprint(home_bp)

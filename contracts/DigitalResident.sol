@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
-import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
-import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
-import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
 
 /**
@@ -15,37 +12,44 @@ import {IERC5192} from "./interfaces/IERC5192.sol";
  * @notice One ERC-721 card per digital resident of Nishikawa-machi. The token id is the resident
  * number: 1, 2, 3, … assigned here, never reused, not even after a revocation.
  *
- * @dev Decisions the off-chain code relies on:
+ * @dev Built on OpenZeppelin's audited {ERC721}: every rule of this card is a check in its
+ * {_update}, {_approve} or {_setApprovalForAll} hooks, so there is one transfer path to audit.
+ * Decisions the off-chain code relies on:
  *
- * - **Roles.** `DEFAULT_ADMIN_ROLE` (the town) recovers, revokes, replaces metadata, sets the
- *   collection URI and grants roles. `MINTER_ROLE` (the minting key) issues cards.
- *   `ORGANIZER_ROLE` (the mayor's office) anchors attendance of real-world exchange events.
- *   The constructor gives `admin` the admin and minter roles; organizers are granted later.
+ * - **Roles, least privilege.** `DEFAULT_ADMIN_ROLE` (the town's cold key, held through
+ *   {AccessControlDefaultAdminRules}: one admin, two-step delayed transfer) recovers, revokes,
+ *   sets the collection URI, voids anchors and grants roles. `MINTER_ROLE` issues cards and
+ *   replaces their metadata. `ORGANIZER_ROLE` (the only key a web process may hold) can do
+ *   nothing but anchor records: attendance roots, lottery commitments and vote roots. The
+ *   constructor grants each role to its own key.
  * - **One card per wallet.** Minting, transferring or recovering to a wallet that already holds
- *   a card reverts with {WalletAlreadyHoldsCard} (the batch variant carries the index).
- *   `balanceOf` is therefore 0 or 1, and {cardOf} answers "which card does this wallet hold".
+ *   a card reverts with {WalletAlreadyHoldsCard} (the batch variants carry the index), so
+ *   `balanceOf` is 0 or 1. Which card a wallet holds is answered off-chain from the Transfer
+ *   logs (`to` is indexed): a reverse mapping would be a fourth storage slot per card.
  * - **Metadata.** Each card's metadata JSON is one raw IPFS block, so its CIDv1 (raw codec
  *   0x55, sha2-256 multihash, base32 lower, `b` prefix) is fixed by the block's sha2-256 digest.
  *   Only the digest is stored; {tokenURI} returns `ipfs://bafkrei…` (66 characters) built here.
  *   A zero digest is refused ({MissingMetadataDigest}) since it almost surely means a caller bug.
  * - **Soulbound or transferable** is fixed at deploy. When soulbound every card is locked
- *   (ERC-5192): `Locked` is emitted at mint, and transfers and approvals revert with
- *   {ResidentCardLocked} / {ResidentCardsSoulbound}. Admin recovery works in both modes.
+ *   (ERC-5192): `Locked` is emitted at mint, and transfers, approvals and operator approvals
+ *   revert with {ResidentCardLocked} / {ResidentCardsSoulbound}; clearing an approval or an
+ *   operator always succeeds, so wallets' "revoke all approvals" tools work. Admin recovery
+ *   works in both modes.
  * - **Revocation** burns the card. The reason is a `uint8` code carried in
  *   {ResidentCardRevoked} and not interpreted on-chain. Codes used by the town's tools:
  *   0 unspecified, 1 at the holder's request, 2 issued in error, 3 terms of use breached;
  *   other values are free for later use.
- * - **Attendance anchors.** {anchorAttendance} stores, once per event id, the Merkle root of an
- *   exchange event's attendance list with its attendee count and the block timestamp;
- *   {attendanceRoot} returns `(merkleRoot, attendeeCount, anchoredAt)`, all zero when nothing
- *   was anchored. The tree format (leaf encoding, pair hashing) is the off-chain code's choice;
- *   the contract only keeps the root. It lives here, not in a second contract, so the town
- *   deploys, configures and grants roles on one address.
+ * - **Anchors.** One record per `bytes32` key, written once: {anchorAttendance},
+ *   {commitDraw} and {anchorVoteResult}. Keys are derived off-chain from the chain id, this
+ *   contract's address, the site and a random id of the record (see `app/chain/anchors.py`),
+ *   so they neither collide between sites nor can be guessed and squatted in advance. A wrong
+ *   record is voided by the admin ({voidAnchor}); its key then stays unusable and the record
+ *   is anchored again under a new key. Reads return zeros for a key never used or voided.
  * - **Receiver checks.** Only `safeTransferFrom` calls `onERC721Received`. Minting and
- *   recovery do not: both are admin actions towards wallets the town has checked, and a
+ *   recovery do not: both are staff actions towards wallets the town has checked, and a
  *   receiver call per card would cost every batch mint.
  */
-contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, IERC721Errors {
+contract DigitalResident is ERC721, AccessControlDefaultAdminRules, IERC4906, IERC5192 {
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                          CONSTANTS                         */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
@@ -74,8 +78,17 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     /// @notice An admin burned card `residentNumber`, last held by `holder`, for `reason`.
     event ResidentCardRevoked(uint256 indexed residentNumber, address indexed holder, uint8 reason);
 
-    /// @notice The attendance list of exchange event `eventId` was anchored.
-    event AttendanceAnchored(uint256 indexed eventId, bytes32 merkleRoot, uint32 attendeeCount);
+    /// @notice The attendance list of the exchange event behind `eventKey` was anchored.
+    event AttendanceAnchored(bytes32 indexed eventKey, bytes32 merkleRoot, uint32 attendeeCount);
+
+    /// @notice The entries of an issuance round's lottery were committed before block `drawBlock`.
+    event DrawCommitted(bytes32 indexed roundKey, bytes32 commitment, uint64 drawBlock);
+
+    /// @notice The Merkle root of a vote's ballots was anchored.
+    event VoteResultAnchored(bytes32 indexed proposalKey, bytes32 ballotsRoot);
+
+    /// @notice An admin voided the record under `key`; it reads as never anchored from now on.
+    event AnchorVoided(bytes32 indexed key);
 
     /// @notice The collection metadata behind {contractURI} changed (ERC-7572).
     event ContractURIUpdated();
@@ -90,8 +103,8 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     /// @dev The collection is soulbound, so operators cannot be approved.
     error ResidentCardsSoulbound();
 
-    /// @dev `wallet` already holds card `residentNumber`; a wallet holds at most one card.
-    error WalletAlreadyHoldsCard(address wallet, uint256 residentNumber);
+    /// @dev `wallet` already holds a card; a wallet holds at most one.
+    error WalletAlreadyHoldsCard(address wallet);
 
     /// @dev A metadata digest of zero was given.
     error MissingMetadataDigest();
@@ -108,17 +121,29 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     /// @dev Entry `index` of a batch has a zero metadata digest.
     error MintBatchMissingMetadataDigest(uint256 index);
 
-    /// @dev Entry `index` of a batch is `recipient`, who already holds card `residentNumber`.
-    error MintBatchRecipientHoldsCard(uint256 index, address recipient, uint256 residentNumber);
+    /// @dev Entry `index` of a batch is `recipient`, who already holds a card.
+    error MintBatchRecipientHoldsCard(uint256 index, address recipient);
 
     /// @dev Entry `index` of a batch repeats `recipient`, first listed at `firstIndex`.
     error MintBatchDuplicateRecipient(uint256 index, address recipient, uint256 firstIndex);
 
-    /// @dev Event `eventId` was already anchored with `merkleRoot`; anchors are final.
-    error AttendanceAlreadyAnchored(uint256 eventId, bytes32 merkleRoot);
+    /// @dev A record is already anchored under `key` (anchors are written once).
+    error AnchorKeyUsed(bytes32 key);
 
-    /// @dev An anchor needs a non-zero root and at least one attendee.
-    error InvalidAttendanceAnchor(uint256 eventId, bytes32 merkleRoot, uint32 attendeeCount);
+    /// @dev The record under `key` was voided; anchor it again under a new key.
+    error AnchorKeyVoided(bytes32 key);
+
+    /// @dev Nothing is anchored under `key`, so there is nothing to void.
+    error NothingAnchored(bytes32 key);
+
+    /// @dev An attendance anchor needs a non-zero key and root and at least one attendee.
+    error InvalidAttendanceAnchor(bytes32 eventKey, bytes32 merkleRoot, uint32 attendeeCount);
+
+    /// @dev A draw commitment needs a non-zero key and commitment and a draw block after this one.
+    error InvalidDrawCommitment(bytes32 roundKey, bytes32 commitment, uint64 drawBlock);
+
+    /// @dev A vote result needs a non-zero key and ballots root.
+    error InvalidVoteResult(bytes32 proposalKey, bytes32 ballotsRoot);
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                           STORAGE                          */
@@ -126,62 +151,68 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
 
     // Minting a card writes exactly three new slots, the floor for this design:
     //
-    //   _holders[residentNumber]          one slot:  bits [0, 160) holder address,
-    //                                                bits [160, 256) zero (unused)
-    //   _cardOf[wallet]                   one slot:  the resident number the wallet holds, 0 if none
-    //                                                (replaces ERC-721's balance counter: the
-    //                                                balance is `_cardOf[wallet] != 0 ? 1 : 0`)
-    //   _metadataDigests[residentNumber]  one slot:  sha2-256 digest of the metadata JSON block
-    //                                                (the whole CID follows from it; see tokenURI)
+    //   ERC721._owners[residentNumber]    the holder
+    //   ERC721._balances[wallet]          0 → 1 (the one-card rule reads it before minting)
+    //   _metadataDigests[residentNumber]  sha2-256 digest of the metadata JSON block
+    //                                     (the whole CID follows from it; see tokenURI)
     //
     // plus `_lastResidentNumber`, written once per mint or once per batch. Approvals are only
-    // written when someone approves; an exchange-event anchor takes two slots (root; count and
-    // timestamp packed into one).
+    // written when someone approves; an anchor takes two slots (see {Anchor}).
+
+    /// @dev Which function wrote an anchor; `None` marks a key never used.
+    enum AnchorKind {
+        None,
+        Attendance,
+        Draw,
+        Vote
+    }
+
+    /// @dev Slot 0: `value` (attendance root, draw commitment or ballots root). Slot 1: bits
+    /// [0, 64) `anchoredAt`, [64, 128) `detail` (attendee count or draw block, 0 for votes),
+    /// [128, 136) `kind`, [136, 144) `voided`. Written in one go, so two SSTOREs per anchor.
+    struct Anchor {
+        bytes32 value;
+        uint64 anchoredAt;
+        uint64 detail;
+        AnchorKind kind;
+        bool voided;
+    }
 
     /// @dev Soulbound or transferable, fixed at deploy.
     bool private immutable _soulbound;
 
-    string private _name;
-    string private _symbol;
     string private _contractURI;
 
     uint256 private _lastResidentNumber;
 
-    mapping(uint256 residentNumber => address holder) private _holders;
-    mapping(address wallet => uint256 residentNumber) private _cardOf;
     mapping(uint256 residentNumber => bytes32 digest) private _metadataDigests;
 
-    mapping(uint256 residentNumber => address operator) private _cardApprovals;
-    mapping(address holder => mapping(address operator => bool approved)) private _operatorApprovals;
-
-    /// @dev Slot 0: `merkleRoot`. Slot 1: bits [0, 32) `attendeeCount`, [32, 96) `anchoredAt`.
-    struct AttendanceAnchor {
-        bytes32 merkleRoot;
-        uint32 attendeeCount;
-        uint64 anchoredAt;
-    }
-
-    mapping(uint256 eventId => AttendanceAnchor) private _attendance;
+    mapping(bytes32 key => Anchor) private _anchors;
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                         CONSTRUCTOR                        */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
-    /// @param admin receives `DEFAULT_ADMIN_ROLE` and `MINTER_ROLE`.
+    /// @param admin receives `DEFAULT_ADMIN_ROLE`; the zero address is refused
+    /// ({AccessControlInvalidDefaultAdmin}).
+    /// @param adminTransferDelay seconds between starting and accepting a transfer of the admin role.
+    /// @param minter receives `MINTER_ROLE`, unless it is the zero address.
+    /// @param organizer receives `ORGANIZER_ROLE`, unless it is the zero address.
     /// @param soulbound_ true for locked (ERC-5192) cards, false for transferable ones; final.
     constructor(
         string memory name_,
         string memory symbol_,
         address admin,
+        uint48 adminTransferDelay,
+        address minter,
+        address organizer,
         bool soulbound_,
         string memory contractURI_
-    ) {
-        _name = name_;
-        _symbol = symbol_;
+    ) ERC721(name_, symbol_) AccessControlDefaultAdminRules(adminTransferDelay, admin) {
         _soulbound = soulbound_;
         _contractURI = contractURI_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(MINTER_ROLE, admin);
+        if (minter != address(0)) _grantRole(MINTER_ROLE, minter);
+        if (organizer != address(0)) _grantRole(ORGANIZER_ROLE, organizer);
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
@@ -206,15 +237,15 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     {
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
         if (metadataDigest == 0) revert MissingMetadataDigest();
-        uint256 held = _cardOf[to];
-        if (held != 0) revert WalletAlreadyHoldsCard(to, held);
+        if (balanceOf(to) != 0) revert WalletAlreadyHoldsCard(to);
 
         // Cannot overflow: one more than a counter that only ever grows by one per card.
         unchecked {
             residentNumber = _lastResidentNumber + 1;
         }
         _lastResidentNumber = residentNumber;
-        _issue(to, residentNumber, metadataDigest);
+        _metadataDigests[residentNumber] = metadataDigest;
+        _mint(to, residentNumber);
     }
 
     /**
@@ -245,13 +276,9 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
                 bytes32 digest = digests[i];
                 if (to == address(0)) revert MintBatchInvalidRecipient(i);
                 if (digest == 0) revert MintBatchMissingMetadataDigest(i);
-                uint256 held = _cardOf[to];
-                if (held != 0) {
-                    // Resident numbers from `firstNumber` on were issued by this very batch.
-                    if (held >= firstNumber) revert MintBatchDuplicateRecipient(i, to, held - firstNumber);
-                    revert MintBatchRecipientHoldsCard(i, to, held);
-                }
-                _issue(to, firstNumber + i, digest);
+                if (balanceOf(to) != 0) _revertHeldOrRepeated(recipients, i);
+                _metadataDigests[firstNumber + i] = digest;
+                _mint(to, firstNumber + i);
             }
             _lastResidentNumber = firstNumber + count - 1;
         }
@@ -262,18 +289,14 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
         return _lastResidentNumber;
     }
 
-    /// @notice The resident number of the card `wallet` holds, or 0 if it holds none.
-    function cardOf(address wallet) external view returns (uint256) {
-        return _cardOf[wallet];
-    }
-
-    /// @dev Writes the three slots of a new card. The caller has checked `to` and `digest`.
-    function _issue(address to, uint256 residentNumber, bytes32 digest) private {
-        _holders[residentNumber] = to;
-        _cardOf[to] = residentNumber;
-        _metadataDigests[residentNumber] = digest;
-        emit Transfer(address(0), to, residentNumber);
-        if (_soulbound) emit Locked(residentNumber);
+    /// @dev Entry `index` holds a card: name the earlier entry it repeats, if it is one. Only
+    /// reached on the way to a revert, so the quadratic search costs a successful batch nothing.
+    function _revertHeldOrRepeated(address[] calldata recipients, uint256 index) private pure {
+        address to = recipients[index];
+        for (uint256 j; j < index; ++j) {
+            if (recipients[j] == to) revert MintBatchDuplicateRecipient(index, to, j);
+        }
+        revert MintBatchRecipientHoldsCard(index, to);
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
@@ -288,17 +311,16 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
      *
      * - the caller has `DEFAULT_ADMIN_ROLE`;
      * - the card exists;
-     * - `newHolder` is not the zero address and holds no card.
+     * - `newHolder` is not the zero address and holds no card (the current holder included).
      *
      * Emits {Transfer} and {ResidentCardRecovered}.
      */
     function recover(uint256 residentNumber, address newHolder) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        address holder = _requireHolder(residentNumber);
+        address holder = _requireOwned(residentNumber);
         if (newHolder == address(0)) revert ERC721InvalidReceiver(address(0));
-        uint256 held = _cardOf[newHolder];
-        if (held != 0) revert WalletAlreadyHoldsCard(newHolder, held);
+        if (newHolder == holder) revert WalletAlreadyHoldsCard(newHolder);
 
-        _move(holder, newHolder, residentNumber);
+        _update(newHolder, residentNumber, address(0));
         emit ResidentCardRecovered(residentNumber, holder, newHolder);
     }
 
@@ -314,16 +336,10 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
      * Emits {Transfer} (to the zero address) and {ResidentCardRevoked}.
      */
     function revoke(uint256 residentNumber, uint8 reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        address holder = _requireHolder(residentNumber);
-
-        _clearApproval(residentNumber);
-        delete _holders[residentNumber];
-        delete _cardOf[holder];
-        // The digest stays: every read of it checks the holder first, the number is never
-        // issued again, and clearing it would cost ~5,000 gas for a refund already capped
-        // at a fifth of the transaction by the two slots above.
-
-        emit Transfer(holder, address(0), residentNumber);
+        address holder = _update(address(0), residentNumber, address(0));
+        if (holder == address(0)) revert ERC721NonexistentToken(residentNumber);
+        // The digest stays: every read of it checks the holder first, and the number is never
+        // issued again.
         emit ResidentCardRevoked(residentNumber, holder, reason);
     }
 
@@ -336,14 +352,14 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
      *
      * Requirements:
      *
-     * - the caller has `DEFAULT_ADMIN_ROLE`;
+     * - the caller has `MINTER_ROLE`;
      * - the card exists;
      * - `newDigest` is not zero.
      *
      * Emits {MetadataUpdate} (ERC-4906).
      */
-    function updateMetadata(uint256 residentNumber, bytes32 newDigest) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _requireHolder(residentNumber);
+    function updateMetadata(uint256 residentNumber, bytes32 newDigest) external onlyRole(MINTER_ROLE) {
+        _requireOwned(residentNumber);
         if (newDigest == 0) revert MissingMetadataDigest();
         _metadataDigests[residentNumber] = newDigest;
         emit MetadataUpdate(residentNumber);
@@ -366,25 +382,15 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
         return _contractURI;
     }
 
-    /// @inheritdoc IERC721Metadata
-    function name() external view returns (string memory) {
-        return _name;
-    }
-
-    /// @inheritdoc IERC721Metadata
-    function symbol() external view returns (string memory) {
-        return _symbol;
-    }
-
     /// @notice `ipfs://` and the CIDv1 (raw, sha2-256, base32) of the card's metadata block.
-    function tokenURI(uint256 residentNumber) external view returns (string memory) {
-        _requireHolder(residentNumber);
+    function tokenURI(uint256 residentNumber) public view override returns (string memory) {
+        _requireOwned(residentNumber);
         return _rawSha256CidURI(_metadataDigests[residentNumber]);
     }
 
     /// @notice The sha2-256 digest of the card's metadata block.
     function metadataDigestOf(uint256 residentNumber) external view returns (bytes32) {
-        _requireHolder(residentNumber);
+        _requireOwned(residentNumber);
         return _metadataDigests[residentNumber];
     }
 
@@ -405,48 +411,125 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
-    /*                     EXCHANGE-EVENT RECORDS                 */
+    /*                           ANCHORS                          */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
     /**
-     * @notice Anchors the Merkle root of the attendance list of exchange event `eventId`.
+     * @notice Anchors the Merkle root of an exchange event's attendance list under `eventKey`.
      *
      * Requirements:
      *
      * - the caller has `ORGANIZER_ROLE`;
-     * - `merkleRoot` is not zero and `attendeeCount` is at least one;
-     * - nothing was anchored for `eventId` yet.
+     * - `eventKey` and `merkleRoot` are not zero and `attendeeCount` is at least one;
+     * - nothing was ever anchored under `eventKey`.
      *
      * Emits {AttendanceAnchored}.
      */
-    function anchorAttendance(uint256 eventId, bytes32 merkleRoot, uint32 attendeeCount)
+    function anchorAttendance(bytes32 eventKey, bytes32 merkleRoot, uint32 attendeeCount)
         external
         onlyRole(ORGANIZER_ROLE)
     {
-        if (merkleRoot == 0 || attendeeCount == 0) {
-            revert InvalidAttendanceAnchor(eventId, merkleRoot, attendeeCount);
+        if (eventKey == 0 || merkleRoot == 0 || attendeeCount == 0) {
+            revert InvalidAttendanceAnchor(eventKey, merkleRoot, attendeeCount);
         }
-        AttendanceAnchor storage anchor = _attendance[eventId];
-        bytes32 anchored = anchor.merkleRoot;
-        if (anchored != 0) revert AttendanceAlreadyAnchored(eventId, anchored);
-
-        anchor.merkleRoot = merkleRoot;
-        anchor.attendeeCount = attendeeCount;
-        anchor.anchoredAt = uint64(block.timestamp);
-        emit AttendanceAnchored(eventId, merkleRoot, attendeeCount);
+        _record(eventKey, AnchorKind.Attendance, merkleRoot, attendeeCount);
+        emit AttendanceAnchored(eventKey, merkleRoot, attendeeCount);
     }
 
-    /// @notice The anchored attendance of `eventId`; all zero when nothing was anchored.
+    /// @notice The attendance anchored under `eventKey`; all zero when none was (or it was voided).
     /// @return merkleRoot the root of the attendance tree.
     /// @return attendeeCount the number of leaves.
     /// @return anchoredAt the timestamp of the anchoring block.
-    function attendanceRoot(uint256 eventId)
+    function attendanceRoot(bytes32 eventKey)
         external
         view
         returns (bytes32 merkleRoot, uint32 attendeeCount, uint64 anchoredAt)
     {
-        AttendanceAnchor storage anchor = _attendance[eventId];
-        return (anchor.merkleRoot, anchor.attendeeCount, anchor.anchoredAt);
+        Anchor storage anchor = _anchors[eventKey];
+        if (anchor.kind != AnchorKind.Attendance || anchor.voided) return (0, 0, 0);
+        return (anchor.value, uint32(anchor.detail), anchor.anchoredAt);
+    }
+
+    /**
+     * @notice Commits the entries of an issuance round's lottery before its draw block exists:
+     * the hash of block `drawBlock` will be the seed, so it cannot be known yet.
+     *
+     * Requirements:
+     *
+     * - the caller has `ORGANIZER_ROLE`;
+     * - `roundKey` and `commitment` are not zero, and `drawBlock` is after the current block;
+     * - nothing was ever anchored under `roundKey`.
+     *
+     * Emits {DrawCommitted}.
+     */
+    function commitDraw(bytes32 roundKey, bytes32 commitment, uint64 drawBlock) external onlyRole(ORGANIZER_ROLE) {
+        if (roundKey == 0 || commitment == 0 || drawBlock <= block.number) {
+            revert InvalidDrawCommitment(roundKey, commitment, drawBlock);
+        }
+        _record(roundKey, AnchorKind.Draw, commitment, drawBlock);
+        emit DrawCommitted(roundKey, commitment, drawBlock);
+    }
+
+    /// @notice The lottery commitment under `roundKey`; all zero when none was (or it was voided).
+    function drawCommitment(bytes32 roundKey)
+        external
+        view
+        returns (bytes32 commitment, uint64 drawBlock, uint64 committedAt)
+    {
+        Anchor storage anchor = _anchors[roundKey];
+        if (anchor.kind != AnchorKind.Draw || anchor.voided) return (0, 0, 0);
+        return (anchor.value, anchor.detail, anchor.anchoredAt);
+    }
+
+    /**
+     * @notice Anchors the Merkle root of a vote's published ballots under `proposalKey`.
+     *
+     * Requirements:
+     *
+     * - the caller has `ORGANIZER_ROLE`;
+     * - `proposalKey` and `ballotsRoot` are not zero;
+     * - nothing was ever anchored under `proposalKey`.
+     *
+     * Emits {VoteResultAnchored}.
+     */
+    function anchorVoteResult(bytes32 proposalKey, bytes32 ballotsRoot) external onlyRole(ORGANIZER_ROLE) {
+        if (proposalKey == 0 || ballotsRoot == 0) revert InvalidVoteResult(proposalKey, ballotsRoot);
+        _record(proposalKey, AnchorKind.Vote, ballotsRoot, 0);
+        emit VoteResultAnchored(proposalKey, ballotsRoot);
+    }
+
+    /// @notice The ballots root under `proposalKey`; all zero when none was (or it was voided).
+    function voteResult(bytes32 proposalKey) external view returns (bytes32 ballotsRoot, uint64 anchoredAt) {
+        Anchor storage anchor = _anchors[proposalKey];
+        if (anchor.kind != AnchorKind.Vote || anchor.voided) return (0, 0);
+        return (anchor.value, anchor.anchoredAt);
+    }
+
+    /**
+     * @notice Voids the record under `key` (a wrong root, an anchor that should not exist). The
+     * key can never be used again: anchor the record afresh under a new key.
+     *
+     * Requirements:
+     *
+     * - the caller has `DEFAULT_ADMIN_ROLE`;
+     * - a record is anchored under `key` and not voided yet.
+     *
+     * Emits {AnchorVoided}.
+     */
+    function voidAnchor(bytes32 key) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Anchor storage anchor = _anchors[key];
+        if (anchor.kind == AnchorKind.None) revert NothingAnchored(key);
+        if (anchor.voided) revert AnchorKeyVoided(key);
+        anchor.voided = true;
+        emit AnchorVoided(key);
+    }
+
+    /// @dev Writes a record under an unused key; the caller has checked its arguments.
+    function _record(bytes32 key, AnchorKind kind, bytes32 value, uint64 detail) private {
+        Anchor storage anchor = _anchors[key];
+        if (anchor.voided) revert AnchorKeyVoided(key);
+        if (anchor.kind != AnchorKind.None) revert AnchorKeyUsed(key);
+        _anchors[key] = Anchor(value, uint64(block.timestamp), detail, kind, false);
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
@@ -455,7 +538,7 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
 
     /// @inheritdoc IERC5192
     function locked(uint256 residentNumber) external view returns (bool) {
-        _requireHolder(residentNumber);
+        _requireOwned(residentNumber);
         return _soulbound;
     }
 
@@ -465,106 +548,42 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
-    /*                           ERC-721                          */
+    /*                      ERC-721 HOOKS                         */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
-    /// @inheritdoc IERC721
-    function balanceOf(address owner) external view returns (uint256) {
-        if (owner == address(0)) revert ERC721InvalidOwner(address(0));
-        return _cardOf[owner] == 0 ? 0 : 1;
-    }
-
-    /// @inheritdoc IERC721
-    function ownerOf(uint256 residentNumber) external view returns (address) {
-        return _requireHolder(residentNumber);
-    }
-
-    /// @inheritdoc IERC721
-    function getApproved(uint256 residentNumber) external view returns (address) {
-        _requireHolder(residentNumber);
-        return _cardApprovals[residentNumber];
-    }
-
-    /// @inheritdoc IERC721
-    function isApprovedForAll(address owner, address operator) public view returns (bool) {
-        return _operatorApprovals[owner][operator];
-    }
-
     /**
-     * @inheritdoc IERC721
-     * @dev Reverts with {ResidentCardLocked} when soulbound.
+     * @dev Every change of holder goes through here. A non-zero `auth` means a holder, an
+     * approved address or an operator is moving the card ({transferFrom}, {safeTransferFrom}):
+     * refused when soulbound, after the card's existence is checked. Mints, {recover} and
+     * {revoke} pass no `auth`: they are checked by their role. A card cannot join another card
+     * in one wallet; mints check that themselves, with errors that name the batch entry.
      */
-    function approve(address to, uint256 residentNumber) external {
-        address holder = _requireHolder(residentNumber);
-        if (_soulbound) revert ResidentCardLocked(residentNumber);
-        if (msg.sender != holder && !isApprovedForAll(holder, msg.sender)) revert ERC721InvalidApprover(msg.sender);
-        _cardApprovals[residentNumber] = to;
-        emit Approval(holder, to, residentNumber);
-    }
-
-    /**
-     * @inheritdoc IERC721
-     * @dev Reverts with {ResidentCardsSoulbound} when soulbound.
-     */
-    function setApprovalForAll(address operator, bool approved) external {
-        if (_soulbound) revert ResidentCardsSoulbound();
-        if (operator == address(0)) revert ERC721InvalidOperator(address(0));
-        _operatorApprovals[msg.sender][operator] = approved;
-        emit ApprovalForAll(msg.sender, operator, approved);
-    }
-
-    /**
-     * @inheritdoc IERC721
-     * @dev Also reverts with {ResidentCardLocked} when soulbound and with
-     * {WalletAlreadyHoldsCard} when `to` (other than the holder) already holds a card.
-     */
-    function transferFrom(address from, address to, uint256 residentNumber) public {
-        address holder = _requireHolder(residentNumber);
-        if (_soulbound) revert ResidentCardLocked(residentNumber);
-        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
-        if (
-            msg.sender != holder && _cardApprovals[residentNumber] != msg.sender
-                && !isApprovedForAll(holder, msg.sender)
-        ) revert ERC721InsufficientApproval(msg.sender, residentNumber);
-        if (from != holder) revert ERC721IncorrectOwner(from, residentNumber, holder);
-        if (to != holder) {
-            uint256 held = _cardOf[to];
-            if (held != 0) revert WalletAlreadyHoldsCard(to, held);
+    function _update(address to, uint256 residentNumber, address auth) internal override returns (address from) {
+        from = _ownerOf(residentNumber);
+        if (auth != address(0)) {
+            if (_soulbound && from != address(0)) revert ResidentCardLocked(residentNumber);
+            _checkAuthorized(from, auth, residentNumber);
         }
-        _move(holder, to, residentNumber);
+        if (from != address(0) && to != address(0) && to != from && balanceOf(to) != 0) {
+            revert WalletAlreadyHoldsCard(to);
+        }
+        super._update(to, residentNumber, address(0));
+        if (from == address(0) && _soulbound) emit Locked(residentNumber);
     }
 
-    /// @inheritdoc IERC721
-    function safeTransferFrom(address from, address to, uint256 residentNumber) external {
-        safeTransferFrom(from, to, residentNumber, "");
+    /// @dev A soulbound card cannot be approved; clearing its approval is always allowed.
+    function _approve(address to, uint256 residentNumber, address auth, bool emitEvent) internal override {
+        if (_soulbound && to != address(0)) {
+            _requireOwned(residentNumber);
+            revert ResidentCardLocked(residentNumber);
+        }
+        super._approve(to, residentNumber, auth, emitEvent);
     }
 
-    /// @inheritdoc IERC721
-    function safeTransferFrom(address from, address to, uint256 residentNumber, bytes memory data) public {
-        transferFrom(from, to, residentNumber);
-        ERC721Utils.checkOnERC721Received(msg.sender, from, to, residentNumber, data);
-    }
-
-    /// @dev Moves a card whose holder is `from`; the caller has done every check. Writing
-    /// `_cardOf[from]` before `_cardOf[to]` keeps a transfer to oneself correct.
-    function _move(address from, address to, uint256 residentNumber) private {
-        _clearApproval(residentNumber);
-        _holders[residentNumber] = to;
-        delete _cardOf[from];
-        _cardOf[to] = residentNumber;
-        emit Transfer(from, to, residentNumber);
-    }
-
-    /// @dev Reading before deleting avoids a no-op write; a soulbound card never has an
-    /// approval, so the (cold) read is skipped altogether.
-    function _clearApproval(uint256 residentNumber) private {
-        if (!_soulbound && _cardApprovals[residentNumber] != address(0)) delete _cardApprovals[residentNumber];
-    }
-
-    /// @dev The holder of card `residentNumber`; reverts if it was never issued or was revoked.
-    function _requireHolder(uint256 residentNumber) private view returns (address holder) {
-        holder = _holders[residentNumber];
-        if (holder == address(0)) revert ERC721NonexistentToken(residentNumber);
+    /// @dev No operator can be approved on a soulbound collection; withdrawing one always works.
+    function _setApprovalForAll(address holder, address operator, bool approved) internal override {
+        if (_soulbound && approved) revert ResidentCardsSoulbound();
+        super._setApprovalForAll(holder, operator, approved);
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
@@ -572,9 +591,13 @@ contract DigitalResident is AccessControl, IERC721Metadata, IERC4906, IERC5192, 
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
     /// @inheritdoc IERC165
-    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
-        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
-            || interfaceId == type(IERC5192).interfaceId || interfaceId == _ERC4906_INTERFACE_ID
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(ERC721, AccessControlDefaultAdminRules, IERC165)
+        returns (bool)
+    {
+        return interfaceId == type(IERC5192).interfaceId || interfaceId == _ERC4906_INTERFACE_ID
             || super.supportsInterface(interfaceId);
     }
 }

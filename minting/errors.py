@@ -46,6 +46,28 @@ class ContractRejected(TransactionFailed):
         self.arguments = dict(revert.arguments)
 
 
+class GasCapExceeded(TransactionFailed):
+    """A transaction needs more gas than one transaction may use on this node; nothing was sent."""
+
+    def __init__(self, action: str, estimate: int | None, gas_cap: int, block_gas_limit: int, *, fits: int | None = None) -> None:
+        needs = f"it needs about {estimate:,} gas" if estimate else "it needs more gas than the node allows"
+        limit = (
+            f"one transaction may use at most {gas_cap:,} gas here (EIP-7825 caps every transaction at 16,777,216; "
+            f"this node's block gas limit is {block_gas_limit:,})"
+        )
+        if fits:
+            advice = f"Mint at most {fits} cards per transaction: rerun with --batch-size {fits}."
+        elif fits == 0:
+            advice = "Not even one card fits: check the node's block gas limit (CHAIN_RPC_URL)."
+        else:
+            advice = "Split the work into smaller transactions."
+        super().__init__(action, f"{needs}, but {limit}. Nothing was sent. {advice}")
+        self.estimate = estimate
+        self.gas_cap = gas_cap
+        self.block_gas_limit = block_gas_limit
+        self.fits = fits
+
+
 class ChainNodeStopped(MintError):
     """The node stopped answering in the middle of a write."""
 
@@ -74,9 +96,16 @@ _NEXT_STEPS = {
     "MissingMetadataDigest": "Build the card's metadata first; the digest is the sha2-256 of its JSON block.",
     "ERC721NonexistentToken": "Check the resident number: that card was never issued, or it was revoked.",
     "ERC721InvalidReceiver": "Give a real wallet address, not the zero address.",
-    "AccessControlUnauthorizedAccount": "Sign with an account that has that role, or have the town's admin grant it.",
-    "AttendanceAlreadyAnchored": "Anchors are final: this event's attendance is already on chain.",
-    "InvalidAttendanceAnchor": "Anchor a non-zero Merkle root with at least one attendee.",
+    "AccessControlUnauthorizedAccount": "Sign with the key that has that role (see `residents check`), or have the town's admin grant it with `residents chain-roles grant`.",
+    "AccessControlEnforcedDefaultAdminRules": "The admin role moves in two steps: `residents chain-roles grant admin NEW_ADDRESS`, then accept with the new key.",
+    "AccessControlEnforcedDefaultAdminDelay": "The admin transfer's delay has not passed yet (or none was started): see `residents chain-roles list` for when it may be accepted.",
+    "AccessControlInvalidDefaultAdmin": "Only the address the admin role was offered to can accept it: set RESIDENTS_ADMIN_KEY to that key.",
+    "AnchorKeyUsed": "A record is already anchored under this key; anchors are final. If it is wrong, an admin voids it and the record is anchored again under a new key.",
+    "AnchorKeyVoided": "This key was voided; anchor the record again under a new key.",
+    "NothingAnchored": "Nothing is anchored under that key: check it with `residents anchors show KEY`.",
+    "InvalidAttendanceAnchor": "Anchor a non-zero Merkle root with at least one attendee, under a non-zero key.",
+    "InvalidDrawCommitment": "Commit a non-zero commitment under a non-zero key, naming a draw block after the current one.",
+    "InvalidVoteResult": "Anchor a non-zero ballots root under a non-zero key.",
     "ResidentCardLocked": "Cards of this collection are soulbound; an admin can move one with a recovery.",
     "ResidentCardsSoulbound": "Cards of this collection are soulbound; an admin can move one with a recovery.",
 }

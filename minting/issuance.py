@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -24,18 +24,20 @@ from app.chain.service import open_registry
 from app.config import Config, instance_path
 from app.extensions import db
 from app.spreadsheet import BOM, csv_line
+from app.timeutil import TOKYO
 from minting.cards import CardFace, CardTemplate, default_template, render_card
 from minting.csv_import import HeldCards, ResidentList, ResidentRow, read_resident_csv
 from minting.errors import InvalidMintRequest, MintError
 from minting.gateway import blockstore_path, local_blockstore
 from minting.ipfs import IpfsBackend, KuboClient, digest_from_raw_cid, file_cid
-from minting.keys import load_minter_account
+from minting.keys import KeyRole, load_signing_account
 from minting.metadata import MAX_BATCH_LENGTH, ResidentCard, metadata_json
-from minting.minter import Minter, Receipt, RevocationReason
+from minting.minter import CardAdmin, ChainSigner, Minter, Receipt, RevocationReason
 from minting.models import OPEN_STEPS, MintJob, MintJobResident, Step
 from minting.pipeline import MintTools, PreparedCard, profile_url, store_thumbnail
 
-TOWN_TIME_ZONE = ZoneInfo("Asia/Tokyo")
+
+S = TypeVar("S", bound=ChainSigner)
 
 #: Where each job's report (one CSV line per resident) is written, inside the instance folder.
 REPORTS_FOLDER = "mint-jobs"
@@ -63,15 +65,37 @@ def describe_store(config: Config) -> str:
     return f"the local block store {blockstore_path(config)} (served at {config.SITE_URL}/ipfs/<cid>)"
 
 
+def open_signer(signer: type[S], role: KeyRole, config: Config, registry: ResidentRegistry, *, interactive: bool | None = None) -> S:
+    """Build `role`'s signer from its configured key, on the registry's node, with the database's per-key send lock."""
+    from app.chain.sendlock import DatabaseSendLock
+
+    account = load_signing_account(role, config, interactive=sys.stdin.isatty() if interactive is None else interactive)
+    return signer(registry.w3, account, send_lock=DatabaseSendLock(db.engine))
+
+
 def open_tools(config: Config, *, interactive: bool | None = None) -> MintTools:
-    """Connect to the chain and IPFS and load the signing key and card design."""
+    """Connect to the chain and IPFS and load the minting key and card design."""
     registry = open_registry(config)
-    account = load_minter_account(config, interactive=sys.stdin.isatty() if interactive is None else interactive)
-    return MintTools(registry, Minter(registry.w3, account), open_store(config), default_template(), config.SITE_URL)
+    minter = open_signer(Minter, KeyRole.MINTER, config, registry, interactive=interactive)
+    return MintTools(registry, minter, open_store(config), default_template(), config.SITE_URL)
+
+
+@dataclass(frozen=True)
+class AdminTools:
+    """The contract (reads) and the admin key (writes), for the admin commands."""
+
+    registry: ResidentRegistry
+    admin: CardAdmin
+
+
+def open_admin_tools(config: Config, *, interactive: bool | None = None) -> AdminTools:
+    """Connect to the chain and load the admin key (cold: only admin commands ask for it)."""
+    registry = open_registry(config)
+    return AdminTools(registry, open_signer(CardAdmin, KeyRole.ADMIN, config, registry, interactive=interactive))
 
 
 def today_in_town() -> date:
-    return datetime.now(TOWN_TIME_ZONE).date()
+    return datetime.now(TOKYO).date()
 
 
 # ---- checking the list ---------------------------------------------------------------------
@@ -81,17 +105,12 @@ def held_cards(registry: ResidentRegistry) -> HeldCards:
     """Return a lookup of which wallets hold a card, asked of the chain for every wallet.
 
     The holdings table is not consulted: the indexer may lag behind a mint (the table says
-    no) or a revocation (the table says yes), and the contract's `cardOf` is what a mint
-    will be checked against.
+    no) or a revocation (the table says yes), and the contract's balances are what a mint
+    will be checked against (the Transfer logs then say which card).
     """
 
     def lookup(addresses: Sequence[str]) -> Mapping[str, int]:
-        held: dict[str, int] = {}
-        for address in addresses:
-            number = registry.card_of(address)
-            if number:
-                held[address] = number
-        return held
+        return dict(registry.cards_of(addresses))
 
     return lookup
 
@@ -270,18 +289,18 @@ def _require_card(registry: ResidentRegistry, resident_number: int) -> str:
     return holder
 
 
-def revoke_card(tools: MintTools, resident_number: int, reason: RevocationReason, actor: str) -> Receipt:
+def revoke_card(tools: AdminTools, resident_number: int, reason: RevocationReason, actor: str) -> Receipt:
     """Burn card `resident_number` with a reason, and write the audit log."""
     holder = _require_card(tools.registry, resident_number)
-    receipt = tools.minter.revoke(tools.registry.address, resident_number, reason)
+    receipt = tools.admin.revoke(tools.registry.address, resident_number, reason)
     audit.record(actor, "card.revoke", f"resident:{resident_number}", holder=holder, reason=reason.name.lower(), transaction_hash=receipt.transaction_hash, block_number=receipt.block_number)
     return receipt
 
 
-def recover_card(tools: MintTools, resident_number: int, new_holder: str, actor: str) -> Receipt:
+def recover_card(tools: AdminTools, resident_number: int, new_holder: str, actor: str) -> Receipt:
     """Move card `resident_number` to `new_holder` (a lost wallet), and write the audit log."""
     holder = _require_card(tools.registry, resident_number)
-    receipt = tools.minter.recover(tools.registry.address, resident_number, new_holder)
+    receipt = tools.admin.recover(tools.registry.address, resident_number, new_holder)
     audit.record(actor, "card.recover", f"resident:{resident_number}", previous_holder=holder, new_holder=new_holder, transaction_hash=receipt.transaction_hash, block_number=receipt.block_number)
     return receipt
 

@@ -18,10 +18,15 @@ batch is rendered, after it is stored, when its transaction is signed — before
 and when it is confirmed). Rendering is deterministic and IPFS adds are idempotent, so
 repeating those steps is harmless. The only step that must not be repeated blindly is the
 mint: a resident left `submitted` may or may not be on chain. On the next run the chain is
-asked — `cardOf(recipient)`, reliable because a wallet holds at most one card — and the card
-found there is accepted only if its metadata digest is this resident's; otherwise the
+asked which card the recipient holds — reliable because a wallet holds at most one card — and
+the card found there is accepted only if its metadata digest is this resident's; otherwise the
 resident goes back to `stored` and is minted again. Even a mistake here cannot mint twice:
 the contract refuses a second card for a wallet.
+
+**Batch size.** A transaction may use at most 2^24 gas (EIP-7825) and no more than the node's
+block gas limit. Before a batch is rendered, its mint is estimated (with stand-in digests) and
+the batch shrunk to what fits with headroom, so a too-large `--batch-size` costs a message, not
+minutes of rendering followed by a refused transaction.
 
 The transaction hash is learnt when the minter signs (through a thin wrapper around its
 account), so the job table holds it before the transaction leaves the process.
@@ -43,7 +48,7 @@ from app.chain.models import Holding
 from app.extensions import db
 from app.timeutil import utcnow
 from minting.cards import CardFace, CardTemplate, render_card, render_thumbnail
-from minting.errors import ContractRejected, MintError, TransactionFailed
+from minting.errors import ContractRejected, GasCapExceeded, MintError, TransactionFailed
 from minting.ipfs import IpfsBackend, digest_from_raw_cid, file_cid
 from minting.metadata import ResidentCard, metadata_json
 from minting.minter import Minter
@@ -66,6 +71,7 @@ _ENTRY_REFUSALS = ("MintBatchRecipientHoldsCard", "MintBatchDuplicateRecipient",
 
 FaultHook = Callable[[str], None]
 Progress = Callable[[int], None]
+Notice = Callable[[str], None]
 
 
 class InjectedFault(Exception):
@@ -189,6 +195,7 @@ class MintPipeline:
         fault: FaultHook | None = None,
         progress: Progress | None = None,
         checkpoint: Callable[[], None] | None = None,
+        notice: Notice | None = None,
     ) -> None:
         if batch_size < 1:
             raise MintError(f"The batch size must be at least 1, got {batch_size}.")
@@ -198,8 +205,9 @@ class MintPipeline:
         self._fault = fault or (lambda boundary: None)
         self._progress = progress or (lambda count: None)
         self._checkpoint = checkpoint or db.session.commit
+        self._notice = notice or (lambda message: None)
         self._witness = _SigningWitness(tools.minter.account)
-        self._minter = Minter(tools.minter.w3, self._witness, tools.minter.receipt_timeout)  # type: ignore[arg-type]
+        self._minter = Minter(tools.minter.w3, self._witness, tools.minter.receipt_timeout, tools.minter.send_lock)  # type: ignore[arg-type]
         self._minted_now = 0
 
     # ---- the run --------------------------------------------------------------------------
@@ -217,7 +225,7 @@ class MintPipeline:
                 chunk = [row for row in job.residents if row.state in OPEN_STEPS][: self.batch_size]
                 if not chunk:
                     break
-                self._mint_batch(job, chunk)
+                self._mint_batch(job, self._fitting(job, chunk))
             if job.finished_at is None:
                 job.finished_at = utcnow()
                 self._commit()
@@ -235,6 +243,26 @@ class MintPipeline:
             still_open=sum(states.count(step) for step in OPEN_STEPS),
             skipped=len(job.skipped or ()),
             times=self.times,
+        )
+
+    def _fitting(self, job: MintJob, chunk: list[MintJobResident]) -> list[MintJobResident]:
+        """The part of `chunk` one transaction can carry here; shrinks the batch size for the run."""
+        if len(chunk) == 1:
+            return chunk
+        try:
+            fit = self._chain(lambda: self._minter.batch_fit(job.contract_address, [row.address for row in chunk]))
+        except ContractRejected:
+            return chunk  # an entry the contract refuses: submitting says which, and fails only it
+        if fit.fits < len(chunk):
+            self._shrink(len(chunk), fit.fits, fit.gas_cap, fit.block_gas_limit)
+        return chunk[: fit.fits]
+
+    def _shrink(self, requested: int, fits: int, gas_cap: int, block_gas_limit: int) -> None:
+        self.batch_size = max(1, fits)
+        self._notice(
+            f"A batch of {requested} cards does not fit in one transaction: at most {gas_cap:,} gas may be used "
+            f"(EIP-7825 caps a transaction at 16,777,216; this node's block gas limit is {block_gas_limit:,}). "
+            f"Minting {self.batch_size} cards per transaction instead."
         )
 
     def _mint_batch(self, job: MintJob, chunk: list[MintJobResident]) -> None:
@@ -270,6 +298,12 @@ class MintPipeline:
         started = time.perf_counter()
         try:
             issued = self._minter.mint_batch(job.contract_address, recipients, digests)
+        except GasCapExceeded as exc:
+            # The node's limit changed since the batch was sized (nothing was sent): re-plan smaller.
+            if not exc.fits or exc.fits >= len(chunk):
+                raise
+            self._shrink(len(chunk), exc.fits, exc.gas_cap, exc.block_gas_limit)
+            return
         except ContractRejected as exc:
             if exc.transaction_hash is None and exc.error_name in _ENTRY_REFUSALS:
                 self._fail_entry(chunk, exc)
@@ -313,9 +347,8 @@ class MintPipeline:
         if not 0 <= index < len(chunk):
             raise exc
         row = chunk[index]
-        held = exc.arguments.get("residentNumber")
         if exc.error_name == "MintBatchRecipientHoldsCard":
-            reason = f"{row.address} received card {held} from someone else before this run minted it; nothing to do"
+            reason = f"{row.address} received a card from someone else before this run minted it; nothing to do"
         else:
             reason = str(exc)
         self._fail(row, reason)
@@ -409,7 +442,7 @@ class MintPipeline:
             if row.block_number is not None and row.block_number <= head - RECHECK_DEPTH:
                 continue
             number = row.resident_number
-            if number is not None and self._chain(lambda row=row: registry.card_of(row.address)) == number:
+            if number is not None and self._chain(lambda number=number: registry.owner_of(number)) == row.address:
                 continue
             row.state = Step.SUBMITTED
             stale = db.session.get(IssuedCard, number) if number is not None else None
@@ -422,8 +455,9 @@ class MintPipeline:
         if not rows:
             return
         registry = self.tools.registry
+        held = self._chain(lambda: registry.cards_of([row.address for row in rows]))
         for row in rows:
-            number = self._chain(lambda row=row: registry.card_of(row.address))
+            number = held.get(row.address)
             if number is None:
                 row.state = Step.STORED  # never mined: mint it again (re-planned if numbers moved)
                 continue

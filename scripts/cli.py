@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from datetime import datetime
@@ -40,6 +41,19 @@ def residents() -> None:
 residents.params = [param for param in residents.params if param.name not in {"app", "env_file", "debug", "version"}]
 residents.add_command(shell_command)
 residents.add_command(routes_command)
+
+
+def _hide_limiter_command() -> None:
+    """Flask-Limiter plugs a `limiter` command into every Flask CLI (entry point flask.commands);
+    it stays usable but is not one of the town's admin commands, so --help does not list it."""
+    try:
+        from flask_limiter.commands import cli as limiter_command
+    except ImportError:
+        return
+    limiter_command.hidden = True
+
+
+_hide_limiter_command()
 
 
 def _stop_on_sigterm() -> None:
@@ -98,52 +112,6 @@ def chain() -> None:
 
 
 @residents.command()
-@click.option("--soulbound/--transferable", default=None, help="Cards locked to their wallet (default: CARD_SOULBOUND).")
-@click.option("--name", default="Nishikawa Digital Resident", show_default=True, help="ERC-721 collection name.")
-@click.option("--symbol", default="NDR", show_default=True, help="ERC-721 symbol.")
-@click.option("--contract-uri", default="", help="Collection metadata URI (ipfs://…), returned by contractURI().")
-@yes_option
-@with_appcontext
-@reports_errors
-def deploy(soulbound: bool | None, name: str, symbol: str, contract_uri: str, yes: bool) -> None:
-    """Deploy the DigitalResident contract to the configured chain, once."""
-    outcome = _deploy(soulbound, name, symbol, contract_uri, yes)
-    record = outcome.deployment
-    if not outcome.created:
-        click.echo(f"DigitalResident is already deployed on chain {record.chain_id} at {record.address} (block {record.block_number}); nothing changed.")
-        return
-    if outcome.replaced_stale:
-        click.echo("The recorded contract had no code on this chain any more (the local chain was reset); deployed a new one.")
-    click.echo(f"Deployed DigitalResident on chain {record.chain_id} at {record.address} (block {record.block_number}, transaction {record.transaction_hash}).")
-
-
-def _deploy(soulbound: bool | None, name: str, symbol: str, contract_uri: str, yes: bool):  # type: ignore[no-untyped-def]
-    from app.chain.service import open_chain
-    from minting.keys import load_minter_account
-    from minting.minter import Minter
-    from minting.service import ContractSettings, deploy_resident_contract
-
-    config = settings()
-    w3 = open_chain(config)
-    minter = Minter(w3, load_minter_account(config, interactive=sys.stdin.isatty()))
-    if config.CHAIN_ID != LOCAL_CHAIN_ID and not yes:
-        click.confirm(f"Deploy DigitalResident to chain {config.CHAIN_ID} from {minter.address}?", abort=True)
-    contract = ContractSettings(name, symbol, config.CARD_SOULBOUND if soulbound is None else soulbound, contract_uri)
-    return in_unit_of_work(lambda: deploy_resident_contract(minter, config.CHAIN_ID, contract, cli_actor()))
-
-
-@residents.command()
-@with_appcontext
-@reports_errors
-def check() -> None:
-    """Check every setting the site needs: instance folder, database, chain, contract."""
-    from app.preflight import run_preflight
-
-    for line in run_preflight(current_app._get_current_object()):  # type: ignore[attr-defined]
-        click.echo(f"ok  {line}")
-
-
-@residents.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @with_appcontext
@@ -153,6 +121,7 @@ def serve(host: str, port: int) -> None:
     from app.preflight import run_preflight
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _site_url_follows(app, host, port)
     run_preflight(app)
     _serve(app, host, port)
 
@@ -229,16 +198,24 @@ def dev(host: str, port: int) -> None:
 
     from app.chain.indexer import BackgroundIndexer
     from app.preflight import run_preflight
+    from scripts.chain_cli import deploy_account_factory_once, deploy_once
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _site_url_follows(app, host, port)
     _stop_on_sigterm()
     anvil = _start_local_chain(app)
     background = None
     try:
         upgrade()
-        outcome = _deploy(None, "Nishikawa Digital Resident", "NDR", "", yes=True)
-        state = "deployed" if outcome.created else "found"
-        click.echo(f"Contract: DigitalResident {state} at {outcome.deployment.address} on chain {outcome.deployment.chain_id}")
+        if settings().CHAIN_ID == LOCAL_CHAIN_ID:
+            # The local chain's development keys only: off 31337 the admin key stays out of any
+            # process that serves pages, so deploy there with `residents deploy`.
+            outcome = deploy_once(None, "Nishikawa Digital Resident", "NDR", "", yes=True)
+            state = "deployed" if outcome.created else "found"
+            click.echo(f"Contract: DigitalResident {state} at {outcome.deployment.address} on chain {outcome.deployment.chain_id}")
+            factory = deploy_account_factory_once()
+            if factory is not None:
+                click.echo(f"Passkey account factory deployed at {factory.factory.address}")
         run_preflight(app)
         background = BackgroundIndexer(app, report=lambda line: click.echo(f"Indexer: {line}")).start()
         _serve(app, host, port, chain_note=" and the chain it started" if anvil else "")
@@ -248,6 +225,17 @@ def dev(host: str, port: int) -> None:
         if anvil is not None:
             anvil.stop()
             click.echo("Stopped the local chain.")
+
+
+def _site_url_follows(app: Flask, host: str, port: int) -> None:
+    """Without SITE_URL in the environment, the site's URL (and so the sign-in domain) is where
+    this command serves: `residents dev --port 5050` (or `make run PORT=5050`) just works."""
+    if os.environ.get("SITE_URL"):
+        return
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    url = f"http://{shown}:{port}"
+    app.config["SITE_URL"] = url
+    app.config["SETTINGS"].SITE_URL = url
 
 
 def _serve(app: Flask, host: str, port: int, chain_note: str = "") -> None:
@@ -359,7 +347,7 @@ def _run_mint_job(job, batch_size: int, *, show_bar: bool) -> None:  # type: ign
     tools = open_tools(config)
     open_count = sum(1 for row in job.residents if row.state in OPEN_STEPS)
     progress = _MintProgress(open_count) if show_bar and open_count else None
-    pipeline = MintPipeline(tools, batch_size=batch_size, fault=fault_from_environment(), progress=progress.advance if progress else None)
+    pipeline = MintPipeline(tools, batch_size=batch_size, fault=fault_from_environment(), progress=progress.advance if progress else None, notice=lambda line: click.echo(line, err=True))
     try:
         if progress:
             with progress:
@@ -552,6 +540,12 @@ def _card_tools():  # type: ignore[no-untyped-def]
     return open_tools(settings())
 
 
+def _admin_tools():  # type: ignore[no-untyped-def]
+    from minting.issuance import open_admin_tools
+
+    return open_admin_tools(settings())
+
+
 @residents.command()
 @click.argument("token", type=click.IntRange(1), metavar="TOKEN")
 @click.option("--reason", type=click.Choice(list(_REVOCATION_REASONS)), required=True, help="Why the card is revoked (recorded on chain).")
@@ -563,7 +557,7 @@ def revoke(token: int, reason: str, yes: bool) -> None:
     from minting.issuance import revoke_card
     from minting.minter import RevocationReason
 
-    tools = _card_tools()
+    tools = _admin_tools()
     holder = tools.registry.owner_of(token)
     if holder is None:
         raise click.ClickException(f"Card {token} does not exist: it was never issued, or it was already revoked.")
@@ -583,7 +577,7 @@ def recover(token: int, new_address: str, yes: bool) -> None:
     """Move resident card TOKEN to NEW_ADDRESS (the holder lost their wallet)."""
     from minting.issuance import recover_card
 
-    tools = _card_tools()
+    tools = _admin_tools()
     holder = tools.registry.owner_of(token)
     if holder is None:
         raise click.ClickException(f"Card {token} does not exist: it was never issued, or it was revoked.")
@@ -649,8 +643,8 @@ def verify_attendance(proof_file: Path) -> None:
         raise click.ClickException(f"{proof_file} is not a JSON proof file ({exc}).") from None
     w3 = open_chain(config)
 
-    def read_anchor(contract: str, event_id: int) -> OnChainAnchor | None:
-        found = ResidentRegistry(w3, contract).ensure_deployed().attendance_root(event_id)
+    def read_anchor(contract: str, event_key: bytes) -> OnChainAnchor | None:
+        found = ResidentRegistry(w3, contract).ensure_deployed().attendance_root(event_key)
         return None if found is None else OnChainAnchor(found.merkle_root, found.attendee_count)
 
     check = verify_attendance_proof(document if isinstance(document, dict) else {}, read_anchor, config.CHAIN_ID)
@@ -692,6 +686,17 @@ def exchange_close(event_id: int) -> None:
     else:
         sent = f", transaction {outcome.transaction}" if outcome.transaction else ""
         click.echo(f"Event {event_id} closed ({summary}{sent}).")
+
+
+def _register_chain_commands() -> None:
+    from scripts.chain_cli import anchors, chain_roles, check, deploy, exchange_void_anchor
+
+    for command in (deploy, check, chain_roles, anchors):
+        residents.add_command(command)
+    exchange.add_command(exchange_void_anchor)
+
+
+_register_chain_commands()
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Merge pending Japanese translations (JSON: English msgid -> Japanese) into the catalogues.
 
 `make messages` runs this after extracting: every file in app/translations/pending/ is applied to
-the ja catalogue and then deleted; the en catalogue gets msgstr = msgid. Prints what is still
+the ja catalogue and then deleted; the en catalogue gets msgstr = msgid. A plural message
+(ngettext) is keyed by its singular msgid and gets the one Japanese form. Prints what is still
 untranslated.
 """
 
@@ -11,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1] / "app" / "translations"
@@ -27,7 +29,10 @@ def main() -> int:
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=language)
         for message in catalog:
-            if not message.id or isinstance(message.id, tuple):
+            if not message.id:
+                continue
+            if isinstance(message.id, tuple):
+                _plural(message, language, catalog.num_plurals, pending, missing)
                 continue
             if language == "en":
                 message.string = message.id
@@ -44,6 +49,19 @@ def main() -> int:
     for message_id in missing:
         print(f"untranslated (ja): {message_id}", file=sys.stderr)
     return 1 if missing else 0
+
+
+def _plural(message: Message, language: str, forms: int, pending: dict[str, str], missing: list[str]) -> None:
+    """ngettext messages: English keeps its two forms; Japanese (one form) takes the pending text,
+    keyed by the singular msgid."""
+    singular, plural = message.id[0], message.id[1]
+    if language == "en":
+        message.string = (singular, plural)
+    elif singular in pending:
+        message.string = tuple(pending[singular] for _ in range(forms))
+    elif not all(message.string):
+        missing.append(singular)
+    message.flags.discard("fuzzy")
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def sign_in_post(body: dict[str, Any]) -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     """Sign out: end this session everywhere its cookie was copied to, keep the language."""
     end_session()
-    return redirect(url_for("pages.home"))
+    return redirect(url_for("home.index"))
 
 
 # -- my page and public profiles ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ import platform
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -42,10 +43,12 @@ def port_answers(rpc_url: str) -> bool:
 class AnvilProcess:
     """A running anvil that this process started and will stop."""
 
-    def __init__(self, port: int, state_path: Path | None = None, chain_id: int = 31337, log_path: Path | None = None) -> None:
+    def __init__(
+        self, port: int, state_path: Path | None = None, chain_id: int = 31337, log_path: Path | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
         self.port = port
         self.rpc_url = f"http://127.0.0.1:{port}"
-        args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id), "--silent"]
+        args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id), "--silent", *extra_args]
         if state_path is not None:
             # --state loads the file at start and dumps to it; every second and at shutdown.
             args += ["--state", str(state_path), "--state-interval", "1"]
@@ -82,5 +85,8 @@ class AnvilProcess:
                 self.process.wait()
 
 
-def start_anvil(port: int | None = None, state_path: Path | None = None, chain_id: int = 31337, log_path: Path | None = None) -> AnvilProcess:
-    return AnvilProcess(port or free_port(), state_path, chain_id, log_path).wait_ready()
+def start_anvil(
+    port: int | None = None, state_path: Path | None = None, chain_id: int = 31337, log_path: Path | None = None, extra_args: Sequence[str] = ()
+) -> AnvilProcess:
+    """Start anvil and wait until it answers; `extra_args` go to anvil as they are (e.g. `--gas-limit`)."""
+    return AnvilProcess(port or free_port(), state_path, chain_id, log_path, extra_args).wait_ready()

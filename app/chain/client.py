@@ -4,7 +4,7 @@ decoding of the contract's custom errors (shared with the minter, which signs th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -15,7 +15,7 @@ import requests
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_typing import ABIError, ChecksumAddress
-from eth_utils import abi_to_signature, filter_abi_by_type, get_abi_input_names, get_abi_input_types, keccak
+from eth_utils import abi_to_signature, event_abi_to_log_topic, filter_abi_by_type, get_abi_input_names, get_abi_input_types, keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -234,18 +234,59 @@ def resident_revert_decoder() -> RevertDecoder:
 class AttendanceAnchor:
     """The Merkle root of an exchange event's attendance list, as anchored on chain."""
 
-    event_id: int
+    event_key: bytes
     merkle_root: bytes
     attendee_count: int
     anchored_at: datetime
 
 
-class ResidentRegistry:
-    """Reads of the DigitalResident contract at one address."""
+@dataclass(frozen=True)
+class DrawCommitment:
+    """An issuance round's lottery commitment, anchored before its draw block existed."""
 
-    def __init__(self, w3: Web3, address: str) -> None:
+    round_key: bytes
+    commitment: bytes
+    draw_block: int
+    committed_at: datetime
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """The Merkle root of a vote's published ballots, as anchored on chain."""
+
+    proposal_key: bytes
+    ballots_root: bytes
+    anchored_at: datetime
+
+
+@dataclass(frozen=True)
+class AdminState:
+    """Who holds the admin role (AccessControlDefaultAdminRules), and any transfer in progress."""
+
+    admin: ChecksumAddress | None
+    delay_seconds: int
+    pending_admin: ChecksumAddress | None
+    #: When the pending admin may accept (None when no transfer is pending).
+    accept_after: datetime | None
+
+
+#: Blocks per eth_getLogs range when reading logs for one wallet or role; halved on a range error.
+LOG_SPAN = 50_000
+#: Addresses per OR-list in a topic filter.
+_TOPIC_ADDRESSES = 50
+
+
+class ResidentRegistry:
+    """Reads of the DigitalResident contract at one address.
+
+    `deployment_block` bounds the log searches (which card a wallet holds, who holds a role):
+    the contract keeps no reverse mappings, the Transfer and RoleGranted logs answer those.
+    """
+
+    def __init__(self, w3: Web3, address: str, deployment_block: int = 0) -> None:
         self.w3 = w3
         self.address: ChecksumAddress = Web3.to_checksum_address(address)
+        self.deployment_block = deployment_block
         self.contract: Contract = w3.eth.contract(address=self.address, abi=load_artifact(RESIDENT_CONTRACT).abi)
 
     def ensure_deployed(self) -> ResidentRegistry:
@@ -258,10 +299,34 @@ class ResidentRegistry:
         holder = self._read_card(f"Reading the holder of card {resident_number}", self.contract.functions.ownerOf(resident_number))
         return None if holder is None else Web3.to_checksum_address(holder)
 
+    def holds_card(self, wallet: str) -> bool:
+        """Whether `wallet` holds a card now (its ERC-721 balance; a wallet holds at most one)."""
+        return bool(self._read(f"Reading the balance of {wallet}", self.contract.functions.balanceOf(Web3.to_checksum_address(wallet))))
+
     def card_of(self, wallet: str) -> int | None:
         """Return the resident number of the card `wallet` holds, or None if it holds none."""
-        number = int(self._read(f"Reading the card of {wallet}", self.contract.functions.cardOf(Web3.to_checksum_address(wallet))))
-        return number or None
+        return self.cards_of([wallet]).get(Web3.to_checksum_address(wallet))
+
+    def cards_of(self, wallets: Sequence[str]) -> dict[ChecksumAddress, int]:
+        """Return which card each of `wallets` holds (wallets without one are left out).
+
+        The balance says whether a wallet holds a card; the newest Transfer to it whose card it
+        still holds says which. Logs are read newest first, so recent cards cost one request.
+        """
+        checked = [Web3.to_checksum_address(wallet) for wallet in wallets]
+        pending = {wallet for wallet in dict.fromkeys(checked) if self.holds_card(wallet)}
+        found: dict[ChecksumAddress, int] = {}
+        transfer = _topic(self.contract, "Transfer")
+        for group in _groups(sorted(pending), _TOPIC_ADDRESSES):
+            waiting = set(group)
+            topics = [transfer, None, [_address_topic(wallet) for wallet in group]]
+            for log in self._logs_newest_first(f"Reading the card transfers to {len(group)} wallets", topics, lambda: bool(waiting)):
+                to = Web3.to_checksum_address("0x" + log["topics"][2].hex()[-40:])
+                number = int(log["topics"][3].hex(), 16)
+                if to in waiting and self.owner_of(number) == to:
+                    found[to] = number
+                    waiting.discard(to)
+        return found
 
     def token_uri(self, resident_number: int) -> str | None:
         """Return `ipfs://<cid>` of card `resident_number`'s metadata, or None if the card does not exist."""
@@ -293,16 +358,74 @@ class ResidentRegistry:
     def contract_uri(self) -> str:
         return str(self._read("Reading the collection URI", self.contract.functions.contractURI()))
 
-    def attendance_root(self, event_id: int) -> AttendanceAnchor | None:
-        """Return what was anchored for exchange event `event_id`, or None if nothing was."""
-        root, count, anchored_at = self._read(f"Reading the attendance anchor of event {event_id}", self.contract.functions.attendanceRoot(event_id))
+    # -- anchors ---------------------------------------------------------------------------------
+
+    def attendance_root(self, event_key: bytes) -> AttendanceAnchor | None:
+        """Return what is anchored under `event_key`, or None if nothing is (or it was voided)."""
+        root, count, anchored_at = self._read(f"Reading the attendance anchor 0x{event_key.hex()}", self.contract.functions.attendanceRoot(event_key))
         if root == bytes(32):
             return None
-        return AttendanceAnchor(event_id, bytes(root), int(count), datetime.fromtimestamp(anchored_at, UTC))
+        return AttendanceAnchor(bytes(event_key), bytes(root), int(count), datetime.fromtimestamp(anchored_at, UTC))
+
+    def draw_commitment(self, round_key: bytes) -> DrawCommitment | None:
+        """Return the lottery commitment under `round_key`, or None if there is none (or it was voided)."""
+        commitment, draw_block, committed_at = self._read(f"Reading the draw commitment 0x{round_key.hex()}", self.contract.functions.drawCommitment(round_key))
+        if commitment == bytes(32):
+            return None
+        return DrawCommitment(bytes(round_key), bytes(commitment), int(draw_block), datetime.fromtimestamp(committed_at, UTC))
+
+    def vote_result(self, proposal_key: bytes) -> VoteResult | None:
+        """Return the ballots root under `proposal_key`, or None if there is none (or it was voided)."""
+        root, anchored_at = self._read(f"Reading the vote result 0x{proposal_key.hex()}", self.contract.functions.voteResult(proposal_key))
+        if root == bytes(32):
+            return None
+        return VoteResult(bytes(proposal_key), bytes(root), datetime.fromtimestamp(anchored_at, UTC))
+
+    # -- roles -----------------------------------------------------------------------------------
 
     def has_role(self, role: Role | str, account: str) -> bool:
         role = parse_role(role)
         return bool(self._read(f"Reading whether {account} has {role}", self.contract.functions.hasRole(role.id, Web3.to_checksum_address(account))))
+
+    def admin_state(self) -> AdminState:
+        """Return the admin, the transfer delay and any pending transfer of the admin role."""
+        admin = self._read("Reading the admin", self.contract.functions.defaultAdmin())
+        delay = self._read("Reading the admin transfer delay", self.contract.functions.defaultAdminDelay())
+        pending, schedule = self._read("Reading the pending admin", self.contract.functions.pendingDefaultAdmin())
+        return AdminState(
+            None if int(admin, 16) == 0 else Web3.to_checksum_address(admin),
+            int(delay),
+            None if int(pending, 16) == 0 else Web3.to_checksum_address(pending),
+            datetime.fromtimestamp(schedule, UTC) if schedule else None,
+        )
+
+    def role_members(self, role: Role | str) -> list[ChecksumAddress]:
+        """Return every account holding `role` now, from the RoleGranted logs (checked with hasRole)."""
+        role = parse_role(role)
+        topics = [_topic(self.contract, "RoleGranted"), "0x" + role.id.hex()]
+        seen: dict[ChecksumAddress, None] = {}
+        for log in self._logs_newest_first(f"Reading who was granted {role}", topics, lambda: True):
+            seen.setdefault(Web3.to_checksum_address("0x" + log["topics"][2].hex()[-40:]))
+        return sorted(account for account in seen if self.has_role(role, account))
+
+    # -----------------------------------------------------------------------------------------
+
+    def _logs_newest_first(self, action: str, topics: list[Any], wanted: Callable[[], bool]) -> Iterator[Any]:
+        """The contract's logs matching `topics`, newest range first, while `wanted()` holds."""
+        last = self.latest_block()
+        span = LOG_SPAN
+        while last >= self.deployment_block and wanted():
+            first = max(self.deployment_block, last - span + 1)
+            query = {"address": self.address, "fromBlock": first, "toBlock": last, "topics": topics}
+            try:
+                logs = _call(self.w3, self.address, action, lambda: self.w3.eth.get_logs(query))  # type: ignore[arg-type]
+            except ChainError as exc:
+                if span > 1 and node_refusal(str(exc)) == "range":
+                    span = max(1, span // 2)
+                    continue
+                raise
+            yield from sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]), reverse=True)
+            last = first - 1
 
     def _read_card(self, action: str, function: ContractFunction) -> Any:
         """Call a per-card view; None when the contract says the card does not exist."""
@@ -315,6 +438,43 @@ class ResidentRegistry:
 
     def _read(self, action: str, function: ContractFunction) -> Any:
         return _call(self.w3, self.address, action, function.call)
+
+
+def _topic(contract: Contract, event: str) -> str:
+    return "0x" + event_abi_to_log_topic(getattr(contract.events, event).abi).hex()
+
+
+def _address_topic(address: str) -> str:
+    return "0x" + "00" * 12 + address[2:].lower()
+
+
+def _groups(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------------------------------------
+# How nodes and providers refuse requests
+
+
+#: Phrases of rate limiting (HTTP 429 bodies, Infura's -32005, Alchemy's compute units, …):
+#: back off and retry the same request.
+_RATE_LIMITED = ("rate limit", "rate-limit", "ratelimit", "too many requests", "request rate", "requests per second", "compute units", "capacity", "throttl", "daily request count")
+#: Phrases of an eth_getLogs range that holds too much: ask for fewer blocks.
+_RANGE_TOO_LARGE = ("range", "more than", "too many results", "too many logs", "returned more", "response size", "too large", "too wide", "query timeout", "timed out", "timeout")
+
+
+def node_refusal(message: str) -> str | None:
+    """Classify a node's refusal: "rate" (back off, same request), "range" (fewer blocks), or None.
+
+    Rate limits are recognised first: "rate limit exceeded" must not shrink a log range.
+    """
+    text = message.lower()
+    if any(phrase in text for phrase in _RATE_LIMITED):
+        return "rate"
+    if any(phrase in text for phrase in _RANGE_TOO_LARGE):
+        return "range"
+    return None
 
 
 def _call(w3: Web3, address: ChecksumAddress, action: str, call: Callable[[], Any]) -> Any:

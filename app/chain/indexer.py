@@ -12,21 +12,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from functools import cache
-from typing import Any
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from eth_utils import event_abi_to_log_topic, to_checksum_address
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from web3 import Web3
 
-from app.chain.artifacts import load_artifact
-from app.chain.client import NODE_FAILURES, RESIDENT_CONTRACT, ZERO_ADDRESS, failure_reason
+from app.chain.client import ZERO_ADDRESS
 from app.chain.errors import ChainError, ChainIdMismatch, NodeStoppedAnswering
+from app.chain.node_reader import (  # noqa: F401 (IndexerError and NodeRefused are part of this module's API)
+    BlockHeader,
+    CardLog,
+    IndexerError,
+    LogRangeTooLarge,
+    NodeRateLimited,
+    NodeReader,
+    NodeRefused,
+    chunks,
+)
 from app.chain.models import CardEvent, Deployment, Holding, IndexedBlock, IndexerCheckpoint
 from app.config import Config
 from app.extensions import db
@@ -46,163 +52,6 @@ HEARTBEAT = timedelta(seconds=5)
 STALE_AFTER = timedelta(seconds=30)
 #: Longest pause between retries while the node is away.
 MAX_BACKOFF_SECONDS = 30.0
-
-#: Rows per IN (…) list, well under SQLite's and PostgreSQL's parameter limits.
-_CHUNK = 500
-#: Phrases nodes and providers use when an eth_getLogs range holds too much.
-_TOO_MUCH = ("more than", "too many", "exceed", "limit", "too large", "too wide", "range is too", "response size", "timeout", "timed out")
-
-
-class IndexerError(ChainError):
-    """The indexer could not make progress; the message says why and what to do."""
-
-
-class LogRangeTooLarge(IndexerError):
-    def __init__(self, first: int, last: int, message: str) -> None:
-        super().__init__(f"The node refused the logs of blocks {first}–{last} ({message}); asking for fewer blocks at a time.")
-
-
-class NodeRefused(IndexerError):
-    def __init__(self, rpc_url: str, action: str, message: str) -> None:
-        super().__init__(f"{action} failed: the chain node at {rpc_url} answered with an error ({message}). Check the node and CHAIN_RPC_URL; the indexer retries.")
-        self.message = message
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading the node
-
-
-@dataclass(frozen=True)
-class BlockHeader:
-    number: int
-    hash: str
-
-
-@dataclass(frozen=True)
-class CardLog:
-    """One decoded log of the resident contract."""
-
-    block_number: int
-    log_index: int
-    block_hash: str
-    transaction_hash: str
-    #: "transfer", "locked" or "unlocked".
-    kind: str
-    resident_number: int
-    from_address: str | None = None
-    to_address: str | None = None
-    block_time: datetime | None = None
-
-
-@cache
-def _event_topics() -> dict[str, str]:
-    """topic0 of Transfer, Locked and Unlocked, from the contract's ABI."""
-    abi = load_artifact(RESIDENT_CONTRACT).abi
-    wanted = {"Transfer": "transfer", "Locked": "locked", "Unlocked": "unlocked"}
-    return {"0x" + event_abi_to_log_topic(item).hex(): wanted[item["name"]] for item in abi if item.get("type") == "event" and item["name"] in wanted}  # type: ignore[arg-type]
-
-
-def _address_from_topic(topic: str) -> str:
-    address = "0x" + topic[-40:]
-    return ZERO_ADDRESS if int(address, 16) == 0 else to_checksum_address(address)
-
-
-class NodeReader:
-    """The few JSON-RPC reads the indexer needs, sent raw: web3's result formatting would cost
-    more than everything else when catching up over tens of thousands of logs."""
-
-    def __init__(self, rpc_url: str, timeout: float = 10.0) -> None:
-        # No provider-level retries: the indexer has its own backoff and must notice outages.
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
-        self.rpc_url = rpc_url
-
-    def chain_id(self) -> int:
-        return int(self._request("Reading the chain id", "eth_chainId", []), 16)
-
-    def head(self) -> BlockHeader:
-        block = self._request("Reading the latest block", "eth_getBlockByNumber", ["latest", False])
-        return BlockHeader(int(block["number"], 16), block["hash"])
-
-    def block_hashes(self, numbers: Iterable[int]) -> dict[int, str | None]:
-        """Hashes of blocks `numbers` in one batch request; None for a block the node does not have."""
-        blocks = self._batch("Reading block hashes", [("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-        return {int(b["number"], 16): b["hash"] for b in blocks if b}
-
-    def block_times(self, numbers: Iterable[int]) -> dict[int, datetime]:
-        blocks = self._batch("Reading block timestamps", [("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-        return {int(b["number"], 16): datetime.fromtimestamp(int(b["timestamp"], 16), UTC) for b in blocks if b}
-
-    def card_logs(self, contract_address: str, first: int, last: int) -> list[CardLog]:
-        """The contract's Transfer, Locked and Unlocked logs in blocks `first`..`last`, in chain order."""
-        topics = _event_topics()
-        action = f"Reading the card logs of blocks {first}–{last}"
-        query = {"address": contract_address, "fromBlock": hex(first), "toBlock": hex(last), "topics": [list(topics)]}
-        try:
-            raw = self._request(action, "eth_getLogs", [query])
-        except NodeRefused as exc:
-            if any(phrase in exc.message.lower() for phrase in _TOO_MUCH):
-                raise LogRangeTooLarge(first, last, exc.message) from None
-            raise
-        logs = [self._decode(entry, topics) for entry in raw if not entry.get("removed")]
-        missing = sorted({log.block_number for log in logs if log.kind == "transfer" and log.block_time is None})
-        if missing:
-            # Nodes that leave blockTimestamp out of logs: one header per block, in batches.
-            times: dict[int, datetime] = {}
-            for chunk in _chunks(missing, 100):
-                times.update(self.block_times(chunk))
-            logs = [replace(log, block_time=times[log.block_number]) if log.kind == "transfer" else log for log in logs]
-        logs.sort(key=lambda log: (log.block_number, log.log_index))
-        return logs
-
-    @staticmethod
-    def _decode(entry: dict[str, Any], topics: dict[str, str]) -> CardLog:
-        kind = topics[entry["topics"][0]]
-        block_time = datetime.fromtimestamp(int(entry["blockTimestamp"], 16), UTC) if entry.get("blockTimestamp") else None
-        common = {
-            "block_number": int(entry["blockNumber"], 16),
-            "log_index": int(entry["logIndex"], 16),
-            "block_hash": entry["blockHash"],
-            "transaction_hash": entry["transactionHash"],
-            "kind": kind,
-        }
-        if kind == "transfer":
-            _, sender, receiver, token = entry["topics"]
-            return CardLog(**common, resident_number=int(token, 16), from_address=_address_from_topic(sender), to_address=_address_from_topic(receiver), block_time=block_time)
-        # ERC-5192 declares the token id of Locked/Unlocked unindexed; accept an indexed one too.
-        token = entry["topics"][1] if len(entry["topics"]) > 1 else entry["data"]
-        return CardLog(**common, resident_number=int(token, 16))
-
-    def _request(self, action: str, method: str, params: list[Any]) -> Any:
-        try:
-            response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        except (*NODE_FAILURES, ValueError) as exc:
-            raise NodeStoppedAnswering(self.rpc_url, action, failure_reason(exc)) from None
-        return self._result(action, response)
-
-    def _batch(self, action: str, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        if not calls:
-            return []
-        try:
-            responses = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type]
-        except (*NODE_FAILURES, ValueError) as exc:
-            raise NodeStoppedAnswering(self.rpc_url, action, failure_reason(exc)) from None
-        if not isinstance(responses, list):
-            return [self._result(action, responses)]
-        return [self._result(action, response) for response in responses]
-
-    def _result(self, action: str, response: Any) -> Any:
-        if not isinstance(response, dict):
-            raise NodeRefused(self.rpc_url, action, f"unexpected answer {response!r:.80}")
-        if "error" in response:
-            error = response["error"]
-            message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
-            raise NodeRefused(self.rpc_url, action, message)
-        return response.get("result")
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,6 +162,8 @@ class ResidentIndexer:
         self.report = report
         self._heartbeat_written: datetime | None = None
         self._good_batches = 0
+        #: The node's head when we found it behind our checkpoint (reported once), else None.
+        self._waiting_since: int | None = None
 
     # -- checkpoint ----------------------------------------------------------------------------
 
@@ -364,11 +215,16 @@ class ResidentIndexer:
         idle = IndexerStep(head.number, target, done + 1, done)
 
         if target <= done:
-            # Nothing new to read, but the node may have replaced the block we stopped at.
+            # Nothing new to read, but the node may have replaced the block we stopped at. A node
+            # whose head is below our checkpoint (a replica behind the others) does not have that
+            # block at all: only a block it has and that differs from ours is a reorg.
             if checkpoint.block_hash is not None:
-                node_hash = head.hash if head.number == done else self.node.block_hashes([done]).get(done)
-                if node_hash != checkpoint.block_hash:
+                if head.number < done:
                     return self._rewind(checkpoint, head, target)
+                node_hash = head.hash if head.number == done else self.node.block_hashes([done]).get(done)
+                if node_hash is not None and node_hash != checkpoint.block_hash:
+                    return self._rewind(checkpoint, head, target)
+            self._waiting_since = None
             return idle
 
         first = done + 1
@@ -376,7 +232,7 @@ class ResidentIndexer:
         # Check after reading the logs that our checkpoint is still an ancestor and the range
         # still ends in the same block, so the logs belong to one chain that extends ours.
         now = self.node.block_hashes([done, last] if checkpoint.block_hash is not None else [last])
-        if checkpoint.block_hash is not None and now.get(done) != checkpoint.block_hash:
+        if checkpoint.block_hash is not None and now.get(done, checkpoint.block_hash) != checkpoint.block_hash:
             return self._rewind(checkpoint, head, target)
         if last_hash is None or now.get(last) != last_hash or any(log.block_hash != last_hash for log in logs if log.block_number == last):
             self.report(f"Block {last} changed while its logs were read; reading it again.")
@@ -468,7 +324,11 @@ class ResidentIndexer:
     # -- reorgs ----------------------------------------------------------------------------------
 
     def _rewind(self, checkpoint: IndexerCheckpoint, head: BlockHeader, target: int) -> IndexerStep:
-        """Undo the blocks the node no longer has, back to the newest block we share with it."""
+        """Undo the blocks the node replaced, back to the newest block we share with it.
+
+        Only a block the node has and whose hash differs from ours counts as replaced. Blocks it
+        does not have yet (a lagging replica behind a load balancer) mean: wait, undo nothing.
+        """
         kept = dict(
             db.session.execute(
                 sa.select(IndexedBlock.block_number, IndexedBlock.block_hash)
@@ -477,8 +337,15 @@ class ResidentIndexer:
             ).all()
         )
         node = self.node.block_hashes(sorted(kept)) if kept else {}
-        shared = [number for number, block_hash in kept.items() if node.get(number) == block_hash]
         done = checkpoint.block_number
+        replaced = [number for number, block_hash in kept.items() if node.get(number) is not None and node[number] != block_hash]
+        if not replaced:
+            if self._waiting_since is None:
+                self._waiting_since = head.number
+                self.report(f"The chain node is behind the indexer (its head is block {head.number}, indexed up to {done}); waiting for it, nothing undone.")
+            return IndexerStep(head.number, target, done + 1, done)
+        self._waiting_since = None
+        shared = [number for number, block_hash in kept.items() if node.get(number) == block_hash and number < min(replaced)]
         if not shared:
             self.report(f"The chain no longer has block {done} as indexed, nor any of the last {len(kept)} blocks kept; indexing again from block {checkpoint.start_block}.")
             _forget(checkpoint)
@@ -510,7 +377,7 @@ _CARD_COLUMNS = (Holding.resident_number, Holding.holder, Holding.locked, Holdin
 
 def _load_cards(numbers: Sequence[int]) -> dict[int, CardState]:
     cards: dict[int, CardState] = {}
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers):
         for row in db.session.execute(sa.select(*_CARD_COLUMNS).where(Holding.resident_number.in_(chunk))):
             cards[row.resident_number] = CardState(row.holder, row.locked, row.minted_block, row.minted_at, row.acquired_block)
     return cards
@@ -524,7 +391,7 @@ def _replace_cards(before: dict[int, CardState], after: dict[int, CardState | No
     """
     changed = [number for number, card in after.items() if before.get(number) != card]
     stale = [number for number in changed if number in before]
-    for chunk in _chunks(stale):
+    for chunk in chunks(stale):
         db.session.execute(sa.delete(Holding).where(Holding.resident_number.in_(chunk)).execution_options(synchronize_session=False))
     rows = [
         {
@@ -546,7 +413,7 @@ def _rebuild_cards(checkpoint: IndexerCheckpoint, numbers: Sequence[int]) -> int
     """Recompute the holdings of cards `numbers` from their remaining events; return how many changed."""
     before = _load_cards(numbers)
     after: dict[int, CardState | None] = dict.fromkeys(numbers)
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers):
         events = db.session.execute(
             sa.select(CardEvent).where(CardEvent.checkpoint_id == checkpoint.id, CardEvent.resident_number.in_(chunk)).order_by(CardEvent.block_number, CardEvent.log_index)
         ).scalars()
@@ -644,6 +511,8 @@ def follow(
             except (ChainError, SQLAlchemyError) as exc:
                 db.session.rollback()
                 pause = backoff.next()
+                if isinstance(exc, NodeRateLimited) and exc.retry_after:
+                    pause = max(pause, min(exc.retry_after, MAX_BACKOFF_SECONDS))
                 report(f"{exc} Retrying in {pause:.0f} s.")
             except Exception as exc:  # noqa: BLE001 (a daemon loop: report, back off, keep going)
                 db.session.rollback()

@@ -39,4 +39,11 @@ def open_chain(config: Config) -> Web3:
 
 def open_registry(config: Config) -> ResidentRegistry:
     """Return the resident contract on the configured chain, checking there is code at its address."""
-    return ResidentRegistry(open_chain(config), resident_contract_address(config)).ensure_deployed()
+    address = resident_contract_address(config)
+    return ResidentRegistry(open_chain(config), address, deployment_block(config.CHAIN_ID, address)).ensure_deployed()
+
+
+def deployment_block(chain_id: int, address: str) -> int:
+    """The block `residents deploy` recorded for the contract at `address`; 0 (genesis) when unknown."""
+    deployment = db.session.scalar(sa.select(Deployment).filter_by(chain_id=chain_id, address=Web3.to_checksum_address(address)))
+    return deployment.block_number if deployment is not None else 0

@@ -1,9 +1,17 @@
+"""The site's frame: the header's navigation, the favicon, and the town's own pages (privacy
+policy, terms of use, contact), which the town edits without touching the code: a template of
+the same name under `<instance>/templates/` replaces the one shipped here (see README, "The
+town's pages")."""
+
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask.typing import ResponseReturnValue
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 bp = Blueprint("pages", __name__)
 
@@ -30,10 +38,30 @@ def navigation() -> dict[str, object]:
     return {"main_navigation": main_navigation}
 
 
-@bp.get("/")
-def home() -> ResponseReturnValue:
-    """Show what the town's digital residency is."""
-    return render_template("pages/home.html")
+def use_town_templates(app: Flask) -> None:
+    """Look for templates in `<instance>/templates/` first, so the town can replace any page."""
+    loaders: list[BaseLoader] = [FileSystemLoader(str(Path(app.instance_path) / "templates"))]
+    if app.jinja_loader is not None:
+        loaders.append(app.jinja_loader)
+    app.jinja_loader = ChoiceLoader(loaders)  # type: ignore[assignment]
+
+
+@bp.get("/privacy")
+def privacy() -> ResponseReturnValue:
+    """Show the privacy policy."""
+    return render_template("pages/privacy.html")
+
+
+@bp.get("/terms")
+def terms() -> ResponseReturnValue:
+    """Show the terms of use."""
+    return render_template("pages/terms.html")
+
+
+@bp.get("/contact")
+def contact() -> ResponseReturnValue:
+    """Show how to reach the town office."""
+    return render_template("pages/contact.html")
 
 
 @bp.get("/favicon.ico")

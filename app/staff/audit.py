@@ -20,7 +20,7 @@ from app.audit.models import AuditEntry
 from app.audit.service import record
 from app.auth.models import ADMIN, Account
 from app.extensions import db
-from app.formatting import TOKYO
+from app.timeutil import TOKYO
 from app.spreadsheet import BOM, csv_line
 from app.staff.service import require_staff
 

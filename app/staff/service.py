@@ -28,8 +28,8 @@ from app.auth.models import ORGANIZER, Account
 from app.chain.models import Holding, IndexerCheckpoint
 from app.config import Config
 from app.extensions import db
-from app.formatting import TOKYO
 from app.security import redact, redacted_url
+from app.timeutil import TOKYO
 from community.gating.service import require_role
 
 #: Who may open the staff pages: organizers (the mayor's office); admins hold every role.
@@ -53,6 +53,8 @@ MINT_CONFIRMED, MINT_FAILED = "confirmed", "failed"  # minting/models.py Step
 #: shown as written (so a new feature's actions appear before they get a label).
 ACTION_LABELS = {
     "contract.deploy": _l("Contract deployed"),
+    "passkey_factory.deploy": _l("Passkey account factory deployed"),
+    "passkey_account.deploy": _l("Passkey resident's account deployed"),
     "role.grant": _l("Staff role granted"),
     "role.revoke": _l("Staff role revoked"),
     "card.mint": _l("Cards minted"),
@@ -77,6 +79,14 @@ ACTION_LABELS = {
     "exchange.update": _l("Exchange event changed"),
     "exchange.cancel": _l("Exchange event cancelled"),
     "exchange.anchor": _l("Attendance anchored on the chain"),
+    "exchange.reanchor": _l("Attendance anchored again under a new key"),
+    "exchange.anchor_void": _l("Attendance anchor voided"),
+    "anchor.void": _l("Anchor voided on the chain"),
+    "chain_role.grant": _l("Contract role granted"),
+    "chain_role.revoke": _l("Contract role revoked"),
+    "chain_role.admin_transfer_begin": _l("Admin role offered to a new key"),
+    "chain_role.admin_transfer_accept": _l("Admin role accepted by a new key"),
+    "chain_role.admin_transfer_cancel": _l("Admin role offer withdrawn"),
     "audit.export": _l("Audit log exported"),
 }
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import ORGANIZER
-from app.formatting import current_language, format_count, format_month, format_short_month, register_formatting
+from app.formatting import current_language, format_count, format_month, format_short_month
 from app.inputs import InvalidInput, parse_day, query_int
 from app.staff import audit as audit_log
 from app.staff import service
@@ -19,9 +19,6 @@ from app.timeutil import utcnow
 from community.gating.access import role_required, signed_in_account
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
-# The date and number filters are the site's, not only the staff pages'; registering them with
-# the blueprint keeps create_app() to one line for this package.
-bp.record_once(lambda state: register_formatting(state.app))
 
 
 @bp.get("")

@@ -1,5 +1,14 @@
-// Gas of the resident card beside an OpenZeppelin ERC721URIStorage + AccessControl reference,
-// measured in one run on one in-process chain (DESIGN.md section 8).
+// Gas of the resident card beside three OpenZeppelin baselines, measured in one run on one
+// in-process chain (DESIGN.md section 8):
+//   reference     the textbook card: ERC721URIStorage storing the whole `ipfs://` URI, a counter
+//                 write per card, no one-card rule (ReferenceResidentCard)
+//   uriStorage    the fair URI-storage card: base URI `ipfs://`, only the CID string stored, the
+//                 counter once per batch, one card per wallet (FairURIStorageCard)
+//   digest        stock ERC721 + stored digest with the same rules (FairDigestCard): the floor
+//                 that building on OpenZeppelin allows
+// The fair baselines emit ERC-5192 `Locked` when deployed soulbound, as the card does.
+// The same run measures a passkey resident's account (bench/gas/account.js): the factory's clone
+// on this chain (P-256 precompile) and on a Prague chain (OpenZeppelin's Solidity verifier).
 //
 //   npx hardhat run bench/gas/gas.js       (Node 22 first on PATH)
 //
@@ -15,11 +24,15 @@ import { fileURLToPath } from "node:url";
 import hre from "hardhat";
 import { getAddress, keccak256, toHex } from "viem";
 import { rawCidFromDigest } from "../../tests/contracts/helpers/cid.js";
+import { measurePasskeyAccount } from "./account.js";
 
 const RESULTS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results", "gas.json");
 
 const SINGLE_MINT_RATIO_LIMIT = 0.6;
 const BATCH_RATIO_LIMIT = 0.53;
+const URI_STORAGE_SINGLE_LIMIT = 0.7;
+const URI_STORAGE_BATCH_LIMIT = 0.62;
+const DIGEST_RATIO_LIMIT = 1.01;
 const BATCH_PER_TOKEN_LIMIT = 73_000;
 const BATCH_SIZES = [10, 100];
 
@@ -63,20 +76,29 @@ async function main() {
     return Number(receipt.gasUsed);
   }
 
+  const NAME = ["Nishikawa Digital Resident", "NDR"];
   const deploy = {
-    soulbound: () => viem.deployContract("DigitalResident", ["Nishikawa Digital Resident", "NDR", admin, true, "ipfs://collection"]),
-    transferable: () => viem.deployContract("DigitalResident", ["Nishikawa Digital Resident", "NDR", admin, false, "ipfs://collection"]),
-    reference: () => viem.deployContract("ReferenceResidentCard", ["Nishikawa Digital Resident", "NDR", admin]),
+    // The card with the admin holding every role here, so one wallet can drive every operation.
+    soulbound: () => viem.deployContract("DigitalResident", [...NAME, admin, 0, admin, admin, true, "ipfs://collection"]),
+    transferable: () => viem.deployContract("DigitalResident", [...NAME, admin, 0, admin, admin, false, "ipfs://collection"]),
+    reference: () => viem.deployContract("ReferenceResidentCard", [...NAME, admin]),
+    uriStorageSoulbound: () => viem.deployContract("FairURIStorageCard", [...NAME, admin, true]),
+    uriStorageTransferable: () => viem.deployContract("FairURIStorageCard", [...NAME, admin, false]),
+    digestSoulbound: () => viem.deployContract("FairDigestCard", [...NAME, admin, true]),
+    digestTransferable: () => viem.deployContract("FairDigestCard", [...NAME, admin, false]),
   };
 
-  // One write per operation and contract kind, so both contracts do exactly the same thing.
+  // What each kind of contract is handed for one card's metadata.
+  const metadataArgument = (kind, metadata) => {
+    if (kind === "reference") return metadata.uri;
+    if (kind.startsWith("uriStorage")) return metadata.uri.slice("ipfs://".length);
+    return metadata.digest;
+  };
+
+  // One write per operation and contract kind, so every contract does exactly the same thing.
   const ops = {
-    mint: (card, kind, to, metadata) =>
-      kind === "reference" ? card.write.mint([to, metadata.uri]) : card.write.mint([to, metadata.digest]),
-    mintBatch: (card, kind, recipients, metadatas) =>
-      kind === "reference"
-        ? card.write.mintBatch([recipients, metadatas.map((m) => m.uri)])
-        : card.write.mintBatch([recipients, metadatas.map((m) => m.digest)]),
+    mint: (card, kind, to, metadata) => card.write.mint([to, metadataArgument(kind, metadata)]),
+    mintBatch: (card, kind, recipients, metadatas) => card.write.mintBatch([recipients, metadatas.map((m) => metadataArgument(kind, m))]),
     updateMetadata: (card, kind, tokenId, metadata) =>
       kind === "reference"
         ? card.write.updateTokenURI([tokenId, metadata.uri])
@@ -85,8 +107,7 @@ async function main() {
       kind === "reference" ? card.write.revoke([tokenId]) : card.write.revoke([tokenId, 1]),
   };
 
-  async function measureKind(kind) {
-    const card = await deploy[kind]();
+  async function measureMints(card, kind) {
     const gas = {};
     gas.firstMint = await gasOf(ops.mint(card, kind, nextWallet(), nextMetadata()));
     gas.mint = await gasOf(ops.mint(card, kind, nextWallet(), nextMetadata()));
@@ -95,6 +116,13 @@ async function main() {
       const metadatas = Array.from({ length: size }, nextMetadata);
       gas[`batch${size}`] = (await gasOf(ops.mintBatch(card, kind, recipients, metadatas))) / size;
     }
+    return gas;
+  }
+
+  async function measureKind(kind) {
+    const card = await deploy[kind]();
+    const gas = await measureMints(card, kind);
+    if (kind !== "reference" && kind !== "soulbound" && kind !== "transferable") return gas;
 
     // A card held by a wallet we can sign with, for the transfer.
     await gasOf(ops.mint(card, kind, resident.account.address, nextMetadata()));
@@ -108,8 +136,7 @@ async function main() {
     gas.updateMetadata = await gasOf(ops.updateMetadata(card, kind, 3n, nextMetadata()));
     gas.revoke = await gasOf(ops.revoke(card, kind, 4n));
     if (kind !== "reference") {
-      await gasOf(card.write.grantRole([await card.read.ORGANIZER_ROLE(), admin]));
-      gas.anchor = await gasOf(card.write.anchorAttendance([1n, keccak256(toHex("attendance of event 1")), 42]));
+      gas.anchor = await gasOf(card.write.anchorAttendance([keccak256(toHex("event key 1")), keccak256(toHex("attendance of event 1")), 42]));
     }
     return gas;
   }
@@ -118,11 +145,9 @@ async function main() {
     return kind === "reference" ? card.read.lastTokenId() : card.read.lastResidentNumber();
   }
 
-  const gas = {
-    reference: await measureKind("reference"),
-    soulbound: await measureKind("soulbound"),
-    transferable: await measureKind("transferable"),
-  };
+  const gas = {};
+  for (const kind of Object.keys(deploy)) gas[kind] = await measureKind(kind);
+  const baseline = (prefix, variant) => gas[`${prefix}${variant === "soulbound" ? "Soulbound" : "Transferable"}`];
 
   // -------------------------------------------------------------------------------------------
   // Report.
@@ -143,14 +168,21 @@ async function main() {
     for (const variant of ["soulbound", "transferable"]) {
       const value = gas[variant][key];
       if (value === undefined) continue;
-      const reference = gas.reference[key] ?? null;
+      const compared = (other) => (other === undefined ? null : Math.round(other));
+      const ratio = (other) => (other === undefined ? null : round(value / other, 4));
+      const uriStorage = baseline("uriStorage", variant)[key];
+      const digest = baseline("digest", variant)[key];
       measurements.push({
         name: key,
         label,
         variant,
         gas: Math.round(value),
-        reference: reference === null ? null : Math.round(reference),
-        ratio: reference === null ? null : round(value / reference, 4),
+        reference: compared(gas.reference[key]),
+        ratio: ratio(gas.reference[key]),
+        uriStorage: compared(uriStorage),
+        uriStorageRatio: ratio(uriStorage),
+        digest: compared(digest),
+        digestRatio: ratio(digest),
         unit: "gas",
       });
     }
@@ -159,11 +191,29 @@ async function main() {
   const budgets = [];
   for (const variant of ["soulbound", "transferable"]) {
     const ours = gas[variant];
+    const uriStorage = baseline("uriStorage", variant);
+    const digest = baseline("digest", variant);
     budgets.push(
       budget(`single mint / reference (${variant})`, ours.mint / gas.reference.mint, SINGLE_MINT_RATIO_LIMIT, "ratio"),
       budget(`batch of 100 per token / reference (${variant})`, ours.batch100 / gas.reference.batch100, BATCH_RATIO_LIMIT, "ratio"),
+      budget(`single mint vs URI-storage baseline (${variant})`, ours.mint / uriStorage.mint, URI_STORAGE_SINGLE_LIMIT, "ratio"),
+      budget(`batch of 100 per token vs URI-storage baseline (${variant})`, ours.batch100 / uriStorage.batch100, URI_STORAGE_BATCH_LIMIT, "ratio"),
+      budget(`single mint vs OpenZeppelin ERC721 + digest (${variant})`, ours.mint / digest.mint, DIGEST_RATIO_LIMIT, "ratio"),
+      budget(`batch of 100 per token vs OpenZeppelin ERC721 + digest (${variant})`, ours.batch100 / digest.batch100, DIGEST_RATIO_LIMIT, "ratio"),
       budget(`batch of 100 per token (${variant})`, ours.batch100, BATCH_PER_TOKEN_LIMIT, "gas"),
     );
+  }
+
+  // Passkey residents' accounts: on this chain, then on one without the P-256 precompile.
+  const accountChains = [{ viem, publicClient }];
+  const prague = await hre.network.create({ override: { hardfork: "prague" } });
+  accountChains.push({ viem: prague.viem, publicClient: await prague.viem.getPublicClient() });
+  for (const chain of accountChains) {
+    const account = await measurePasskeyAccount(chain.viem, chain.publicClient);
+    budgets.push(...account.budgets);
+    for (const m of account.measurements) {
+      measurements.push({ ...m, uriStorage: null, uriStorageRatio: null, digest: null, digestRatio: null });
+    }
   }
 
   const result = {
@@ -214,11 +264,23 @@ async function machineInfo() {
 }
 
 function printTable(measurements, budgets) {
-  const rows = [["operation", "variant", "gas", "reference", "ratio"]];
+  const rows = [["operation", "variant", "gas", "reference", "ratio", "URI storage", "ratio", "ERC721+digest", "ratio"]];
+  const gasCell = (n) => (n === null ? "—" : fmt(n));
+  const ratioCell = (r) => (r === null ? "—" : r.toFixed(3));
   for (const m of measurements) {
-    rows.push([m.label, m.variant, fmt(m.gas), m.reference === null ? "—" : fmt(m.reference), m.ratio === null ? "—" : m.ratio.toFixed(3)]);
+    rows.push([
+      m.label,
+      m.variant,
+      fmt(m.gas),
+      gasCell(m.reference),
+      ratioCell(m.ratio),
+      gasCell(m.uriStorage),
+      ratioCell(m.uriStorageRatio),
+      gasCell(m.digest),
+      ratioCell(m.digestRatio),
+    ]);
   }
-  printRows(rows, [false, false, true, true, true]);
+  printRows(rows, [false, false, true, true, true, true, true, true, true]);
   console.log("");
   const budgetRows = [["budget", "value", "limit", "ok"]];
   for (const b of budgets) {

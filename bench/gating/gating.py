@@ -38,13 +38,14 @@ from app import create_app
 from app.auth.models import Account
 from app.auth.sessions import SESSION_TOKEN, SessionPolicy, open_session
 from app.chain.anvil import free_port, start_anvil
+from app.chain.client import ResidentRegistry
 from app.chain.indexer import BackgroundIndexer, catch_up, open_indexer
 from app.chain.models import Holding
 from app.config import Config
 from app.extensions import db
 from community.gating.access import resident_required
 from minting.keys import ANVIL_DEV_KEY
-from minting.minter import Minter
+from minting.minter import CardAdmin, Minter
 from minting.service import ContractSettings, deploy_resident_contract
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +172,8 @@ def measure_pages(gated: Callable[[], int], open_page: Callable[[], int]) -> tup
 
 def blocks_until_refused(app: Flask, cards: Any, w3: Web3, holder: Any, receiver: str, client: FlaskClient, timeout: float = 15.0) -> tuple[int, float]:
     """Transfer the holder's card away; poll its page until refused; return (blocks after the Transfer, seconds)."""
-    number = int(cards.functions.cardOf(holder.address).call())
+    number = ResidentRegistry(w3, cards.address).card_of(holder.address)
+    assert number is not None, "the holder has no card to transfer"
     transaction = cards.functions.transferFrom(holder.address, receiver, number).build_transaction(
         {"from": holder.address, "nonce": w3.eth.get_transaction_count(holder.address), "chainId": w3.eth.chain_id}
     )
@@ -253,7 +255,7 @@ def measure(workdir: Path, rpc_url: str) -> dict[str, Any]:
         from flask_migrate import upgrade
 
         upgrade()
-        contract = deploy_resident_contract(minter, config.CHAIN_ID, ContractSettings(soulbound=False), "bench").deployment.address
+        contract = deploy_resident_contract(CardAdmin(w3, minter.account), config.CHAIN_ID, ContractSettings(soulbound=False), "bench", minter=minter.address, organizer=minter.address).deployment.address
         db.session.commit()
 
     print(f"Minting {RESIDENTS:,} residents in batches of {BATCH} on anvil ...")

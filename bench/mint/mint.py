@@ -39,7 +39,7 @@ from minting.gateway import local_blockstore  # noqa: E402
 from minting.ipfs import file_cid  # noqa: E402
 from minting.issuance import CsvJobRequest, check_resident_csv, create_csv_job  # noqa: E402
 from minting.keys import ANVIL_DEV_KEY  # noqa: E402
-from minting.minter import Minter  # noqa: E402
+from minting.minter import CardAdmin, Minter  # noqa: E402
 from minting.models import Step  # noqa: E402
 from minting.pipeline import MintPipeline, MintTools  # noqa: E402
 from minting.service import ContractSettings, deploy_resident_contract  # noqa: E402
@@ -98,7 +98,7 @@ def run(folder: Path) -> dict[str, object]:
 
             upgrade()
             minter = Minter(connect(anvil.rpc_url, 31337), Account.from_key(ANVIL_DEV_KEY))
-            deployment = deploy_resident_contract(minter, 31337, ContractSettings(), "bench").deployment
+            deployment = deploy_resident_contract(CardAdmin(minter.w3, minter.account), 31337, ContractSettings(), "bench", minter=minter.address, organizer=minter.address).deployment
             db.session.commit()
             registry = ResidentRegistry(minter.w3, deployment.address)
             data = generated_csv(RESIDENTS)

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.service import record as audit
 from app.auth.models import ORGANIZER, Account
+from app.chain.anchors import new_record_uid, record_key
 from app.chain.errors import ChainError
 from app.extensions import db
 from community.exchange.merkle import AttendanceTree, attendance_leaf, process_proof
@@ -59,14 +60,16 @@ def attendance_counts() -> dict[int, int]:
 
 
 class AttendanceAnchor(Protocol):
-    """Where attendance roots are anchored: the contract, read through app/chain, written by the minter."""
+    """Where attendance roots are anchored: the contract, read through app/chain, written with the anchor key."""
 
     chain_id: int
     contract_address: str
+    #: This site's identifier in anchor keys (app.chain.anchors.site_id).
+    site_id: str
 
-    def anchored(self, event_id: int) -> OnChainAnchor | None: ...
+    def anchored(self, event_key: bytes) -> OnChainAnchor | None: ...
 
-    def anchor(self, event_id: int, merkle_root: bytes, attendee_count: int) -> str: ...
+    def anchor(self, event_key: bytes, merkle_root: bytes, attendee_count: int) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,17 @@ def _require_closable(event: ExchangeEvent, moment: datetime) -> None:
         raise InvalidEvent(_l("The event can be closed after it ends at %(time)s.", time=jst(event.ends_at)))
 
 
+def _awaiting_anchor(event: ExchangeEvent) -> bool:
+    """Closed with attendees but no root recorded: its anchor was voided, anchor it again."""
+    return event.status == CLOSED and bool(event.attendee_count) and event.attendance_root is None
+
+
 def _close(actor: str, event_id: int, anchor: AttendanceAnchor, moment: datetime) -> CloseOutcome:
     event = get_event(event_id)
-    if event.status == CLOSED:
+    if event.status == CLOSED and not _awaiting_anchor(event):
         return CloseOutcome(event, None, already_closed=True)
     _require_closable(event, moment)
+    reanchor = _awaiting_anchor(event)
     # Check-in ends at `ends_at`, so from here on the attendance list cannot change: a re-run
     # after a crash rebuilds exactly the tree whose root it may find already on chain.
     event = _lock_event(event_id)
@@ -109,11 +118,12 @@ def _close(actor: str, event_id: int, anchor: AttendanceAnchor, moment: datetime
     transaction: str | None = None
     recovered = False
     if attendees:
-        tree = AttendanceTree.build(event_id, attendees)
+        key = record_key("attendance", anchor.site_id, event.anchor_uid, chain_id=anchor.chain_id, contract_address=anchor.contract_address)
+        tree = AttendanceTree.build(key, attendees)
         try:
-            on_chain = anchor.anchored(event_id)
+            on_chain = anchor.anchored(key)
             if on_chain is None:
-                transaction = anchor.anchor(event_id, tree.root, tree.attendee_count)
+                transaction = anchor.anchor(key, tree.root, tree.attendee_count)
             elif on_chain.merkle_root == tree.root and on_chain.attendee_count == tree.attendee_count:
                 recovered = True
             else:
@@ -128,16 +138,44 @@ def _close(actor: str, event_id: int, anchor: AttendanceAnchor, moment: datetime
         except (ChainError, _mint_error()) as exc:
             raise AnchorFailed(_l("Anchoring the attendance on-chain failed: %(reason)s", reason=str(exc))) from None
         event.attendance_root = "0x" + tree.root.hex()
+        event.anchor_key = "0x" + key.hex()
         event.anchor_transaction = transaction
         event.anchor_chain_id = anchor.chain_id
         event.anchor_contract = anchor.contract_address
         event.anchored_at = moment
     event.attendee_count = len(attendees)
     event.status = CLOSED
-    event.closed_at = moment
+    event.closed_at = event.closed_at or moment
     db.session.flush()
-    audit(actor, "exchange.close", f"exchange_event:{event_id}", attendees=len(attendees), root=event.attendance_root, transaction=transaction, recovered=recovered)
+    audit(
+        actor,
+        "exchange.reanchor" if reanchor else "exchange.close",
+        f"exchange_event:{event_id}",
+        attendees=len(attendees),
+        root=event.attendance_root,
+        anchor_key=event.anchor_key,
+        transaction=transaction,
+        recovered=recovered,
+    )
     return CloseOutcome(event, transaction, recovered=recovered)
+
+
+def forget_voided_anchor(actor: str, event_id: int, reason: str, void_transaction: str | None) -> ExchangeEvent:
+    """Record that an admin voided the event's anchor: a new anchor id, no root, ready to anchor again.
+
+    The chain side (voidAnchor, with the admin key) is done first by `residents exchange
+    void-anchor`; `residents exchange close` then anchors the attendance under a new key.
+    """
+    event = _lock_event(event_id)
+    if event.attendance_root is None or event.anchor_key is None:
+        raise InvalidEvent(_l("The attendance of this event has not been anchored yet."))
+    voided_key, voided_root = event.anchor_key, event.attendance_root
+    event.anchor_uid = new_record_uid()
+    event.attendance_root = event.anchor_key = event.anchor_transaction = None
+    event.anchor_chain_id = event.anchor_contract = event.anchored_at = None
+    db.session.flush()
+    audit(actor, "exchange.anchor_void", f"exchange_event:{event_id}", anchor_key=voided_key, root=voided_root, reason=reason, transaction=void_transaction)
+    return event
 
 
 def _mint_error() -> type[Exception]:
@@ -147,7 +185,7 @@ def _mint_error() -> type[Exception]:
 
 
 def close_event_on_chain(organizer: Account | None, event_id: int, app: Flask, now: datetime | None = None) -> CloseOutcome:
-    """Close and anchor with the configured chain and minting key (what the organizer's button does)."""
+    """Close and anchor with the configured chain and anchor key (what the organizer's button does)."""
     require_role(organizer, ORGANIZER)
     _require_closable(get_event(event_id), _now(now))
     factory: Callable[[Flask], AttendanceAnchor] = app.extensions.get("exchange_anchor_factory") or _default_anchor_factory()
@@ -173,18 +211,19 @@ def attendance_proof(account: Account | None, event_id: int) -> dict[str, Any]:
     if account is None:
         raise NotSignedIn(_l("Sign in with the wallet you checked in with."))
     event = get_event(event_id)
-    if event.status != CLOSED or event.attendance_root is None:
+    if event.status != CLOSED or event.attendance_root is None or event.anchor_key is None:
         raise ExchangeError(_l("The attendance of this event has not been anchored yet."))
     if _check_in_of(event_id, account.address) is None:
         raise AccessDenied(_l("This wallet did not check in at this event."))
     addresses = [address for (address,) in db.session.execute(sa.select(CheckIn.address).filter_by(event_id=event_id))]
-    tree = AttendanceTree.build(event_id, addresses)
+    tree = AttendanceTree.build(bytes.fromhex(event.anchor_key.removeprefix("0x")), addresses)
     if "0x" + tree.root.hex() != event.attendance_root:
         raise ExchangeError(_l("The attendance records no longer match the anchored root. Tell the town office."))
     return {
         "format": "openzeppelin-standard-merkle-tree/v1",
-        "leafEncoding": ["uint256", "address"],
+        "leafEncoding": ["bytes32", "address"],
         "eventId": event_id,
+        "eventKey": event.anchor_key,
         "address": account.address,
         "leaf": "0x" + tree.leaf(account.address).hex(),
         "proof": ["0x" + node.hex() for node in tree.proof(account.address)],
@@ -202,13 +241,14 @@ class ProofCheck:
     reasons: tuple[str, ...]
 
 
-def verify_attendance_proof(document: dict[str, Any], read_anchor: Callable[[str, int], OnChainAnchor | None], chain_id: int) -> ProofCheck:
+def verify_attendance_proof(document: dict[str, Any], read_anchor: Callable[[str, bytes], OnChainAnchor | None], chain_id: int) -> ProofCheck:
     """Check a proof document against its own leaf and root and against the root anchored on chain."""
     from eth_utils import is_address
 
     reasons: list[str] = []
     try:
         event_id = int(document["eventId"])
+        event_key = _hex32(document["eventKey"])
         address = str(document["address"])
         leaf = _hex32(document["leaf"])
         proof = [_hex32(node) for node in document["proof"]]
@@ -221,14 +261,14 @@ def verify_attendance_proof(document: dict[str, Any], read_anchor: Callable[[str
         return ProofCheck(False, ("the address or the contract in the file is not an Ethereum address",))
     if document_chain != chain_id:
         return ProofCheck(False, (f"the proof is for chain {document_chain} but CHAIN_ID is {chain_id}; point CHAIN_RPC_URL and CHAIN_ID at that chain",))
-    if attendance_leaf(event_id, address) != leaf:
-        reasons.append(f"the leaf does not belong to event {event_id} and address {address}")
+    if attendance_leaf(event_key, address) != leaf:
+        reasons.append(f"the leaf does not belong to event {event_id} (key 0x{event_key.hex()}) and address {address}")
     computed = process_proof(leaf, proof)
     if computed != root:
         reasons.append(f"the proof leads to 0x{computed.hex()}, not to the root in the file 0x{root.hex()}")
-    anchored = read_anchor(contract, event_id)
+    anchored = read_anchor(contract, event_key)
     if anchored is None:
-        reasons.append(f"nothing is anchored for event {event_id} at {contract} on chain {chain_id}")
+        reasons.append(f"nothing is anchored for event {event_id} (key 0x{event_key.hex()}) at {contract} on chain {chain_id}; it was never anchored or an admin voided it")
     elif anchored.merkle_root != computed:
         reasons.append(f"the root anchored on chain is 0x{anchored.merkle_root.hex()}, but the proof leads to 0x{computed.hex()}")
     return ProofCheck(not reasons, tuple(reasons))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,9 +9,8 @@ from wtforms import BooleanField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.inputs import INT32_MIN, BoundedDateField, BoundedIntegerField, FiniteDecimalField, PlainText, SingleLine
+from app.timeutil import TOKYO
 from community.exchange.service import EventDraft
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def tokyo_moment(day: date, clock: time) -> datetime:
@@ -28,11 +26,11 @@ class EventForm(FlaskForm):
     description_ja = TextAreaField(_l("Description (Japanese)"), validators=[Length(max=5000), PlainText()])
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000), PlainText()])
     start_date = BoundedDateField(_l("Date"), validators=[InputRequired()])
-    start_time = TimeField(_l("Starts at (Japan time)"), validators=[InputRequired()])
+    start_time = TimeField(_l("Starts at (JST)"), validators=[InputRequired()])
     end_date = BoundedDateField(_l("End date"), validators=[InputRequired()])
-    end_time = TimeField(_l("Ends at (Japan time)"), validators=[InputRequired()])
+    end_time = TimeField(_l("Ends at (JST)"), validators=[InputRequired()])
     deadline_date = BoundedDateField(_l("Registration deadline: date"), validators=[InputRequired()])
-    deadline_time = TimeField(_l("Registration deadline: time (Japan time)"), validators=[InputRequired()])
+    deadline_time = TimeField(_l("Registration deadline: time (JST)"), validators=[InputRequired()])
     place_name = StringField(_l("Place"), validators=[DataRequired(), Length(max=120), SingleLine()])
     place_address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200), SingleLine()])
     latitude = FiniteDecimalField(_l("Latitude"), places=7, minimum=Decimal(-90), maximum=Decimal(90), validators=[Optional()])

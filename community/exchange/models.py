@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Account
+from app.chain.anchors import new_record_uid
 from app.extensions import db
 from app.timeutil import UtcDateTime, utcnow
 
@@ -67,6 +68,11 @@ class ExchangeEvent(db.Model):
     anchor_chain_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     anchor_contract: Mapped[str | None] = mapped_column(sa.String(42))
     anchored_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Random id naming this event in its on-chain anchor key (app/chain/anchors.py): drawn at
+    #: creation, so nobody can anchor for the event beforehand; replaced when an anchor is voided.
+    anchor_uid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_record_uid)
+    #: The anchor key the root was anchored under (0x hex), derived from the uid, chain, contract and site.
+    anchor_key: Mapped[str | None] = mapped_column(sa.String(66))
 
     created_by: Mapped[Account | None] = relationship()
 

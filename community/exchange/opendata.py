@@ -16,12 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.spreadsheet import csv_file
+from app.timeutil import TOKYO
 from community.exchange.models import CANCELLED, CLOSED, ExchangeEvent
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 STANDARD_COLUMNS: tuple[str, ...] = (
     "全国地方公共団体コード",

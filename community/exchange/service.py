@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask
@@ -24,6 +23,7 @@ from app.auth.siwe import Erc1271Check
 from app.chain.errors import ChainError
 from app.chain.models import Holding
 from app.extensions import db
+from app.formatting import format_moment
 from app.timeutil import utcnow
 from community.exchange import checkin
 from community.exchange.models import (
@@ -40,7 +40,6 @@ from community.exchange.models import (
 )
 from community.gating.service import require_resident, require_role
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 #: Check-in opens this long before the start and closes at the end.
 CHECK_IN_OPENS_BEFORE = timedelta(hours=1)
@@ -96,8 +95,8 @@ class AnchorFailed(ExchangeError):
 
 
 def jst(moment: datetime) -> str:
-    """Format a UTC moment in Japan time, language-neutral, for messages."""
-    return moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") + " JST"
+    """Format a UTC moment for a message, in the site's one format (app.formatting)."""
+    return format_moment(moment)
 
 
 def _now(now: datetime | None) -> datetime:

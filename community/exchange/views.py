@@ -11,7 +11,6 @@ from typing import Any
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from app.auth.models import ORGANIZER
@@ -35,13 +34,6 @@ SIGNED_CHECK_IN = {
     "issuedAt": JsonInteger(minimum=0, maximum=service.MAX_ISSUED_AT),
     "signature": JsonText(max_length=2 + 2 * MAX_SIGNATURE_BYTES),
 }
-
-
-@bp.app_template_filter("tokyo_time")
-def tokyo_time(moment: datetime) -> str:
-    """Show a UTC moment in Japan time with the zone named."""
-    zone = _("Japan time")
-    return f"{format_datetime(moment, 'yyyy-MM-dd HH:mm')} {zone}"
 
 
 @bp.errorhandler(service.EventNotFound)

@@ -73,6 +73,23 @@ def render_post(source: str) -> Markup:
     return Markup(sanitize(html))
 
 
+def plain_text(source: str) -> str:
+    """The words of a post without its Markdown (for search snippets): text, code and image
+    descriptions, one space between blocks."""
+    parts: list[str] = []
+    for token in _PARSER.parse(clean_text(source)):
+        if token.type == "inline":
+            for child in token.children or []:
+                if child.type in {"text", "code_inline", "image"}:
+                    parts.append(child.content)
+                elif child.type in {"softbreak", "hardbreak"}:
+                    parts.append(" ")
+        elif token.type in {"code_block", "fence"}:
+            parts.append(token.content)
+        parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
 def sanitize(html: str) -> str:
     """Keep only the allow-listed tags, attributes and URL schemes; add rel to every link."""
     options: dict[str, Any] = {

@@ -52,6 +52,47 @@ def _runs(text: str) -> list[str]:
     return runs
 
 
+def marked_pieces(text: str, terms: list[str], width: int | None = None) -> list[tuple[str, bool]]:
+    """Cut `text` into (piece, is_match) pieces, matching `terms` as search does (width and case
+    folded). With `width`, only a window of that many characters around the first match is kept,
+    with "…" where text was left out. The pieces are plain text: the template escapes each one and
+    wraps the matches in <mark>, so nothing in a post can become markup."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, character in enumerate(text):
+        for piece in normalise(character):
+            folded.append(piece)
+            origin.append(index)
+    haystack = "".join(folded)
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        start = 0
+        while term and (at := haystack.find(term, start)) >= 0:
+            spans.append((origin[at], origin[at + len(term) - 1] + 1))
+            start = at + len(term)
+    spans.sort()
+    begin, end = 0, len(text)
+    if width is not None and len(text) > width:
+        first = spans[0][0] if spans else 0
+        begin = max(0, first - width // 3)
+        end = min(len(text), begin + width)
+    pieces: list[tuple[str, bool]] = [("…", False)] if begin > 0 else []
+    position = begin
+    for span_start, span_end in spans:
+        span_start, span_end = max(span_start, position), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        if span_start > position:
+            pieces.append((text[position:span_start], False))
+        pieces.append((text[span_start:span_end], True))
+        position = span_end
+    if position < end:
+        pieces.append((text[position:end], False))
+    if end < len(text):
+        pieces.append(("…", False))
+    return pieces
+
+
 def grams_of(text: str) -> str:
     """Return the distinct 1- and 2-character grams of `text`, space-separated and sorted."""
     grams: set[str] = set()

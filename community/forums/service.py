@@ -26,7 +26,7 @@ from app.chain.models import Holding
 from app.extensions import db
 from app.timeutil import utcnow
 from community.forums import search
-from community.forums.markdown import clean_text, render_post
+from community.forums.markdown import clean_text, plain_text, render_post
 from community.forums.models import (
     PUBLIC,
     REPORT_DISMISSED,
@@ -49,6 +49,8 @@ THREADS_PER_PAGE = 30
 #: Pinned threads shown above the list; pins beyond this many are not shown (moderators unpin).
 MAX_PINNED = 20
 SEARCH_RESULTS = 20
+#: Characters of a post's text shown around the first match in search results.
+EXCERPT_WIDTH = 160
 REPORT_QUEUE_SIZE = 100
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -152,11 +154,6 @@ def _require_role(viewer: Viewer, role: str) -> Account:
 # -- what pages show ---------------------------------------------------------------------------
 
 
-def author_label(display_name: str | None, address: str) -> str:
-    """The name shown beside a post: the chosen name, else a shortened wallet address."""
-    return display_name or f"{address[:6]}…{address[-4:]}"
-
-
 @dataclass(frozen=True)
 class CategoryEntry:
     category: ForumCategory
@@ -172,7 +169,8 @@ class ForumIndex:
 @dataclass(frozen=True)
 class ThreadRow:
     thread: ForumThread
-    author: str
+    #: The starter's display name, or None; pages name people with person_name(), never by address.
+    author: str | None
     resident_number: int | None
     #: Id of the first post this viewer has not read, or None when all is read (or nobody signed in).
     first_unread_id: int | None
@@ -193,7 +191,8 @@ class CategoryPage:
 @dataclass(frozen=True)
 class PostRow:
     post: ForumPost
-    author: str
+    #: The author's display name, or None (the page shows their resident number instead).
+    author: str | None
     author_address: str
     resident_number: int | None
     #: Small picture of the author's card (/ipfs/<cid>), or None: the page draws a badge instead.
@@ -223,9 +222,13 @@ class SearchHit:
     thread: ForumThread
     category: ForumCategory
     post_id: int | None
-    author: str
+    author: str | None
     resident_number: int | None
-    excerpt: str
+    #: The post's text as plain text around the first match, cut into (text, is_match) pieces
+    #: so the template escapes each piece and marks the matches.
+    excerpt: list[tuple[str, bool]]
+    #: When the post (or the thread) was written.
+    written_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -243,9 +246,12 @@ class ReportEntry:
     report: ForumReport
     post: ForumPost
     thread: ForumThread
-    reporter: str
-    author: str
+    #: Display names (or None) and resident numbers of who reported and who wrote the post.
+    reporter: str | None
+    author: str | None
     open_reports_on_post: int = 0
+    reporter_number: int | None = None
+    author_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -304,11 +310,23 @@ class CategoryInput:
 
 @dataclass(frozen=True)
 class ThreadCursor:
-    """Which slice of a thread to show: posts from `start` on, or the page before `before`."""
+    """Which page of a thread to show: the page holding post `start`, the page before `before`,
+    or the last page. Pages are fixed runs of POSTS_PER_PAGE counted from the first post, so a
+    post stays on its page and a thread that fits one page has no pager."""
 
     start: int | None = None
     before: int | None = None
     last: bool = False
+
+
+@dataclass(frozen=True)
+class PostLocation:
+    """Where a permalink leads: the thread, the post, and the first post of its page (None on
+    the thread's first page, whose address needs no cursor)."""
+
+    thread_id: int
+    post_id: int
+    page_start: int | None
 
 
 @dataclass
@@ -432,7 +450,7 @@ def _thread_rows(statement: sa.Select[tuple[ForumThread, str | None, str, int | 
     for thread, display_name, address, number in rows:
         read_up_to = unread.read_up_to(thread.id)
         first_unread = read_up_to + 1 if viewer.is_signed_in and thread.last_post_id > read_up_to else None
-        result.append(ThreadRow(thread, author_label(display_name, address), number, first_unread, thread.category if with_category else None))
+        result.append(ThreadRow(thread, display_name, number, first_unread, thread.category if with_category else None))
     return result
 
 
@@ -493,14 +511,20 @@ def thread_page(account: Account | None, thread_id: int, cursor: ThreadCursor = 
         .options(defer(ForumPost.body_source), defer(ForumPost.search_grams))
         .where(ForumPost.thread_id == thread.id)
     )
-    before = thread.last_post_id + 1 if cursor.last else cursor.before
+    before = None if cursor.last or cursor.start is not None else cursor.before
     if before is not None:
         rows = list(reversed(db.session.execute(listing.where(ForumPost.id < before).order_by(ForumPost.id.desc()).limit(POSTS_PER_PAGE + 1)).all()))
         has_previous = len(rows) > POSTS_PER_PAGE
         rows = rows[-POSTS_PER_PAGE:]
         has_next = bool(rows) and db.session.scalar(sa.select(sa.exists().where(ForumPost.thread_id == thread.id, ForumPost.id > rows[-1][0].id)))
     else:
-        rows = db.session.execute(listing.where(ForumPost.id >= (cursor.start or 0)).order_by(ForumPost.id).limit(POSTS_PER_PAGE + 1)).all()
+        if cursor.last:
+            start: int | sa.ScalarSelect[int] = _page_start(thread.id, _last_ordinal(thread.id))
+        elif cursor.start is not None:
+            start = _page_start(thread.id, _ordinal_of(thread.id, cursor.start))
+        else:
+            start = 0
+        rows = db.session.execute(listing.where(ForumPost.id >= start).order_by(ForumPost.id).limit(POSTS_PER_PAGE + 1)).all()
         has_next = len(rows) > POSTS_PER_PAGE
         rows = rows[:POSTS_PER_PAGE]
         has_previous = bool(rows) and db.session.scalar(sa.select(sa.exists().where(ForumPost.thread_id == thread.id, ForumPost.id < rows[0][0].id)))
@@ -534,7 +558,7 @@ def _post_row(
     own = viewer.account is not None and post.author_id == viewer.account.id
     return PostRow(
         post=post,
-        author=author_label(display_name, address),
+        author=display_name,
         author_address=address,
         resident_number=number,
         thumbnail_url=f"/ipfs/{thumbnail_cid}" if thumbnail_cid and number is not None else None,
@@ -558,12 +582,34 @@ def _mark_read(account_id: int, thread_id: int, post_id: int) -> None:
     db.session.execute(statement)
 
 
-def locate_post(account: Account | None, post_id: int) -> tuple[int, int]:
-    """Return (thread id, post id) for a permalink, if this viewer may read it."""
+def _page_start(thread_id: int, ordinal: sa.ColumnElement[int]) -> sa.ScalarSelect[int]:
+    """The first post id of the page that holds the thread's `ordinal`-th post (from 0)."""
+    first_of_page = ordinal // POSTS_PER_PAGE * POSTS_PER_PAGE
+    return sa.select(ForumPost.id).where(ForumPost.thread_id == thread_id).order_by(ForumPost.id).offset(first_of_page).limit(1).scalar_subquery()
+
+
+def _ordinal_of(thread_id: int, post_id: int) -> sa.ScalarSelect[int]:
+    """How many posts come before `post_id` (or before the first post after it; past the end: the last)."""
+    in_thread = ForumPost.thread_id == thread_id
+    anchor = sa.func.coalesce(
+        sa.select(sa.func.min(ForumPost.id)).where(in_thread, ForumPost.id >= post_id).scalar_subquery(),
+        sa.select(sa.func.max(ForumPost.id)).where(in_thread).scalar_subquery(),
+    )
+    return sa.select(sa.func.count()).select_from(ForumPost).where(in_thread, ForumPost.id < anchor).scalar_subquery()
+
+
+def _last_ordinal(thread_id: int) -> sa.ScalarSelect[int]:
+    return sa.select(sa.func.count() - 1).select_from(ForumPost).where(ForumPost.thread_id == thread_id).scalar_subquery()
+
+
+def locate_post(account: Account | None, post_id: int) -> PostLocation:
+    """Return where a permalink leads (thread, post, its page), if this viewer may read it."""
     viewer = viewer_of(account)
     post = _post_with_thread(post_id)
     _require_reader(viewer, post.thread.category)
-    return post.thread_id, post.id
+    first = sa.select(sa.func.min(ForumPost.id)).where(ForumPost.thread_id == post.thread_id).scalar_subquery()
+    start, first_id = db.session.execute(sa.select(_page_start(post.thread_id, _ordinal_of(post.thread_id, post.id)), first)).one()
+    return PostLocation(post.thread_id, post.id, None if start == first_id else start)
 
 
 def new_since_last_visit(account: Account | None, before: int | None = None) -> NewSincePage:
@@ -626,10 +672,10 @@ def search_forums(account: Account | None, query: str) -> SearchResults:
             with_category=True,
         ):
             assert row.category is not None
-            threads.append(SearchHit(row.thread, row.category, None, row.author, row.resident_number, ""))
+            threads.append(SearchHit(row.thread, row.category, None, row.author, row.resident_number, search.marked_pieces(row.thread.title, terms), row.thread.created_at))
     if post_match is not None:
         statement = (
-            sa.select(ForumPost, Account.display_name, Account.address, Holding.resident_number)
+            sa.select(ForumPost, Account.display_name, Holding.resident_number)
             .join(ForumPost.thread)
             .join(ForumThread.category)
             .join(Account, Account.id == ForumPost.author_id)
@@ -639,18 +685,10 @@ def search_forums(account: Account | None, query: str) -> SearchResults:
             .order_by(ForumPost.id.desc())
             .limit(SEARCH_RESULTS)
         )
-        for post, display_name, address, number in db.session.execute(statement).all():
-            posts.append(SearchHit(post.thread, post.thread.category, post.id, author_label(display_name, address), number, _excerpt(post.body_source, terms[0])))
+        for post, display_name, number in db.session.execute(statement).all():
+            excerpt = search.marked_pieces(plain_text(post.body_source), terms, width=EXCERPT_WIDTH)
+            posts.append(SearchHit(post.thread, post.thread.category, post.id, display_name, number, excerpt, post.created_at))
     return SearchResults(viewer, query, threads, posts)
-
-
-def _excerpt(source: str, term: str, width: int = 160) -> str:
-    """A piece of the post's text around the first place the term occurs."""
-    text = " ".join(source.split())
-    at = search.normalise(text).find(term)
-    start = max(0, at - width // 3) if at >= 0 else 0
-    piece = text[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -891,23 +929,29 @@ def report_queue(account: Account | None) -> list[ReportEntry]:
     _moderator(account)
     reporter = aliased(Account)
     author = aliased(Account)
+    reporter_card = aliased(Holding)
+    author_card = aliased(Holding)
     open_on_post = (
         sa.select(sa.func.count(ForumReport.id)).where(ForumReport.post_id == ForumPost.id, ForumReport.resolved_at.is_(None)).correlate(ForumPost).scalar_subquery()
     )
     report_alias = aliased(ForumReport)
     rows = db.session.execute(
-        sa.select(report_alias, ForumPost, ForumThread, reporter.display_name, reporter.address, author.display_name, author.address, open_on_post)
+        sa.select(
+            report_alias, ForumPost, ForumThread, reporter.display_name, reporter_card.resident_number, author.display_name, author_card.resident_number, open_on_post
+        )
         .join(ForumPost, ForumPost.id == report_alias.post_id)
         .join(ForumThread, ForumThread.id == ForumPost.thread_id)
         .join(reporter, reporter.id == report_alias.reporter_id)
         .join(author, author.id == ForumPost.author_id)
+        .outerjoin(reporter_card, reporter_card.holder == reporter.address)
+        .outerjoin(author_card, author_card.holder == author.address)
         .where(report_alias.resolved_at.is_(None))
         .order_by(report_alias.id)
         .limit(REPORT_QUEUE_SIZE)
     ).all()
     return [
-        ReportEntry(report, post, thread, author_label(reporter_name, reporter_address), author_label(author_name, author_address), count)
-        for report, post, thread, reporter_name, reporter_address, author_name, author_address, count in rows
+        ReportEntry(report, post, thread, reporter_name, author_name, count, reporter_number, author_number)
+        for report, post, thread, reporter_name, reporter_number, author_name, author_number, count in rows
     ]
 
 

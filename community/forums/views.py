@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -69,19 +66,6 @@ posting_limit = _limit("FORUM_POST_RATE_LIMIT", POST_RATE_LIMIT)
 reporting_limit = _limit("FORUM_REPORT_RATE_LIMIT", REPORT_RATE_LIMIT)
 
 
-# -- helpers for templates -------------------------------------------------------------------------
-
-
-@bp.app_template_filter("forum_time")
-def forum_time(moment: datetime | None) -> str:
-    """Show a UTC time in Asia/Tokyo (the Babel timezone), the same pattern in both languages."""
-    # strftime rather than Babel's formatter: a thread page shows 50 of these, and Babel's
-    # pattern formatting costs about ten times as much for the same text.
-    return moment.astimezone(get_timezone()).strftime("%Y/%m/%d %H:%M") if moment is not None else ""
-
-
-
-
 @bp.errorhandler(ForumError)
 def forum_error(error: ForumError) -> ResponseReturnValue:
     from app.errors import render_error
@@ -127,9 +111,10 @@ def thread(thread_id: int) -> ResponseReturnValue:
 
 @bp.get("/p/<int:post_id>")
 def post(post_id: int) -> ResponseReturnValue:
-    """Send a post's permalink to the thread page that starts with it."""
-    thread_id, found = service.locate_post(signed_in_account(), post_id)
-    return redirect(url_for("forums.thread", thread_id=thread_id, **{"from": found}, _anchor=f"post-{found}"))
+    """Send a post's permalink to the thread page that holds it, scrolled to the post."""
+    found = service.locate_post(signed_in_account(), post_id)
+    cursor = {} if found.page_start is None else {"from": found.page_start}
+    return redirect(url_for("forums.thread", thread_id=found.thread_id, **cursor, _anchor=f"post-{found.post_id}"))
 
 
 @bp.get("/new")
@@ -185,7 +170,7 @@ def reply(thread_id: int) -> ResponseReturnValue:
         except InvalidForumInput as error:
             _form_error(form, error)
             return render_template("forums/reply_form.html", thread=service.reply_form(signed_in_account(), thread_id), form=form), 422
-        return redirect(url_for("forums.thread", thread_id=thread_id, last="1", _anchor=f"post-{posted.id}"))
+        return redirect(url_for("forums.post", post_id=posted.id))
     return render_template("forums/reply_form.html", thread=service.reply_form(signed_in_account(), thread_id), form=form)
 
 

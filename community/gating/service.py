@@ -67,6 +67,10 @@ def _residency_on_chain(address: str, holding: Holding | None) -> Residency | No
     table_answer = None if holding is None else Residency(holding.holder, holding.resident_number, holding.locked, holding.minted_at)
     try:
         registry = open_registry(current_app.config["SETTINGS"])
+        # The table's card, if the wallet still holds it, is the answer in one call; otherwise
+        # the chain is asked which card (if any) the wallet holds now.
+        if holding is not None and registry.owner_of(holding.resident_number) == address:
+            return Residency(address, holding.resident_number, holding.locked, holding.minted_at, checked_on_chain=True)
         number = registry.card_of(address)
         if number is None:
             return None

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from community.meetups.display import TOKYO
+from app.timeutil import TOKYO
 from community.meetups.models import Meetup
 
 PRODID = "-//Nishikawa-machi//Digital Residents meetups//EN"

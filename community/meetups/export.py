@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.spreadsheet import csv_file
-from community.meetups.display import TOKYO
+from app.timeutil import TOKYO
 from community.meetups.models import GOING, NOT_GOING, WAITLISTED
 from community.meetups.service import RsvpList
 

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Optional
 
 from app.inputs import INT32_MIN, BoundedDateTimeLocalField, BoundedIntegerField, PlainText, SingleLine
-from community.meetups.display import TOKYO
+from app.timeutil import TOKYO
 from community.meetups.models import GOING, NOT_GOING, Meetup
 from community.meetups.service import MeetupDraft
 

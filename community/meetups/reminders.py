@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from app.auth.models import Account
 from app.chain.models import Holding
 from app.extensions import db
+from app.formatting import format_moment
 from app.timeutil import utcnow
-from community.meetups.display import moment
 from community.meetups.models import GOING, Meetup, Rsvp
 from community.notifications.service import existing_keys, notify
 
@@ -70,7 +70,7 @@ def send_due_reminders(now: datetime | None = None, account_id: int | None = Non
         key = reminder_key(meetup, which)
         if (member, key) in made:
             continue
-        params = {"title": {"ja": meetup.title_ja, "en": meetup.title_en}, "when": {"ja": moment(meetup.starts_at, "ja"), "en": moment(meetup.starts_at, "en")}}
+        params = {"title": {"ja": meetup.title_ja, "en": meetup.title_en}, "when": {"ja": format_moment(meetup.starts_at, "ja"), "en": format_moment(meetup.starts_at, "en")}}
         if notify(member, f"meetup.reminder.{which}", MESSAGES[which], params, f"/meetups/{meetup.id}", due_at, subject=f"meetup:{meetup.id}", dedupe_key=key):
             sent += 1
     return sent

@@ -14,18 +14,16 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.audit.service import record
 from app.auth.models import ORGANIZER, Account
 from app.chain.models import Holding
 from app.extensions import db
+from app.formatting import format_moment
 from app.timeutil import utcnow
 from community.gating.errors import NotSignedIn
 from community.gating.service import require_resident, require_role, residency_of
-from community.meetups.display import moment
 from community.meetups.errors import MeetupError, MeetupNotFound
 from community.meetups.models import GOING, NOT_GOING, PLATFORMS, WAITLISTED, CalendarFeed, Meetup, Rsvp
 from community.notifications.service import notify, withdraw
@@ -140,7 +138,7 @@ def _audit_details(meetup: Meetup) -> dict[str, object]:
 
 
 def _title_params(meetup: Meetup) -> dict[str, object]:
-    return {"title": {"ja": meetup.title_ja, "en": meetup.title_en}, "when": {"ja": moment(meetup.starts_at, "ja"), "en": moment(meetup.starts_at, "en")}}
+    return {"title": {"ja": meetup.title_ja, "en": meetup.title_en}, "when": {"ja": format_moment(meetup.starts_at, "ja"), "en": format_moment(meetup.starts_at, "en")}}
 
 
 def _subject(meetup: Meetup) -> str:
@@ -299,11 +297,7 @@ def _check_open(meetup: Meetup, answer: str, now: datetime) -> None:
         raise MeetupError(_l("This meetup has already started; answers are closed."))
     # Saying "not going" stays possible until the start: it frees a seat for the waitlist.
     if answer == GOING and meetup.rsvp_deadline < now:
-        raise MeetupError(_l("RSVPs for this meetup closed at %(deadline)s.", deadline=moment(meetup.rsvp_deadline, _locale())))
-
-
-def _locale() -> str:
-    return str(get_locale() or "ja") if has_request_context() else "ja"
+        raise MeetupError(_l("RSVPs for this meetup closed at %(deadline)s.", deadline=format_moment(meetup.rsvp_deadline)))
 
 
 def respond(account: Account | None, meetup_id: int, answer: str, now: datetime | None = None) -> RsvpOutcome:

@@ -12,7 +12,6 @@ from app.security import rate_limit_key
 from community.gating.access import resident_required, role_required, signed_in_account
 from community.meetups import service
 from community.meetups.calendar import CalendarEntry, CalendarSite, build_calendar, platform_name
-from community.meetups.display import moment, when
 from community.meetups.errors import MeetupError
 from community.meetups.export import rsvps_csv
 from community.meetups.forms import ConfirmForm, MeetupForm, RsvpForm
@@ -34,8 +33,6 @@ def _locale() -> str:
 def meetup_helpers() -> dict[str, object]:
     locale = _locale()
     return {
-        "meetup_when": lambda meetup: when(meetup.starts_at, meetup.ends_at, locale),
-        "meetup_moment": lambda at: moment(at, locale),
         "platform_name": platform_name,
         "locale": locale,
         "GOING": GOING,

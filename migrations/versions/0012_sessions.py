@@ -1,7 +1,7 @@
 """sessions: server-side session records, the issued sign-in text, walk-ins at exchange events
 
 Revision ID: 0012_sessions
-Revises: 0010
+Revises: 0011_chain_keys
 Create Date: 2026-12-01 10:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_sessions'
-down_revision = '0010'
+down_revision = '0011_chain_keys'
 branch_labels = None
 depends_on = None
 

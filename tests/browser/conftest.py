@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +47,9 @@ def browser() -> Iterator[object]:
     executable = chromium_path()
     if executable is None:
         pytest.skip("Chromium is not installed: run `apt-get install -y chromium` (make test does this when it may).")
+    # The pages load the site's web font; `make test` builds it first (`make fonts`), and a run of
+    # pytest alone builds it here (a no-op when it is up to date).
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "scripts" / "webfont.py")], check=True, stdout=subprocess.DEVNULL)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.browser
 #: (name, endpoint, who is signed in). Forum, meetup and event pages are looked at both as the
 #: public sees them and as a resident does.
 PAGES = [
-    ("home", "pages.home", None),
-    ("home-resident", "pages.home", "resident"),
+    ("home", "home.index", None),
+    ("home-resident", "home.index", "resident"),
     ("sign-in", "auth.sign_in", None),
     ("forums", "forums.index", None),
     ("forums-resident", "forums.index", "resident"),
@@ -160,7 +160,7 @@ def assert_focus_is_visible(seen: list[dict[str, Any]]) -> None:
 
 
 def test_language_switch_by_keyboard(open_page) -> None:  # type: ignore[no-untyped-def]
-    page = open_page("pages.home", None)
+    page = open_page("home.index", None)
     assert page.locator("html").get_attribute("lang") == "ja"
     seen = tab_to(page, lambda focused: focused["tag"] == "button" and focused["text"] == "English")
     assert_focus_is_visible(seen)
@@ -203,7 +203,7 @@ def test_staff_dashboard_and_audit_log_by_keyboard(open_page, people: dict[str, 
 
 
 def test_axe_runs_under_the_sites_policy_and_finds_problems(open_page) -> None:  # type: ignore[no-untyped-def]
-    page = open_page("pages.home", None)
+    page = open_page("home.index", None)
     assert "script-src 'self'" in page.evaluate("async () => (await fetch('/')).headers.get('content-security-policy')")
     assert serious_violations(page) == []
     page.evaluate("() => { const image = document.createElement('img'); image.src = '/static/favicon.svg'; document.querySelector('main').append(image); }")

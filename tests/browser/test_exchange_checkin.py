@@ -123,3 +123,53 @@ def test_a_resident_checks_in_at_the_kiosk_with_an_injected_wallet(app: Flask, l
     # The attendance history on my page lists the event.
     page.goto(f"{live_server}/my/attendance")
     assert page.locator(".exchange-card-title").first.inner_text() == draft().title_ja
+
+
+#: A second wallet in the same browser (an extension holding another account), announced first.
+OTHER_WALLET = """
+(() => {
+  const provider = {
+    async request({ method }) {
+      window.otherWalletCalls = (window.otherWalletCalls || 0) + 1;
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return ["0x90F79bf6EB2c4f870365E785982E1f101E93b906"];
+      throw { code: 4001, message: "the test expects this wallet never to be asked to sign" };
+    },
+    on() {}, removeListener() {},
+  };
+  const info = { uuid: "5b4e2f0e-0000-4000-8000-000000000002", name: "Other Wallet", icon: "", rdns: "jp.nishikawa.other" };
+  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener("eip6963:requestProvider", announce);
+  announce();
+})();
+"""
+
+
+def test_with_two_wallets_the_resident_chooses_which_signs(app: Flask, live_server: str, page, create_account, give_card) -> None:  # type: ignore[no-untyped-def]
+    resident = create_account(RESIDENT_ADDRESS)
+    give_card(RESIDENT_ADDRESS, 7)
+    organizer = create_account(roles=("organizer",))
+    starts = utcnow() + timedelta(minutes=20)
+    with app.test_request_context():
+        db.session.add(Deployment(chain_id=31337, contract_name="DigitalResident", address=CONTRACT, block_number=1, transaction_hash="0x" + "22" * 32, soulbound=True))
+        event = service.create_event(attached(organizer), draft(starts_at=starts, ends_at=starts + timedelta(hours=2), registration_deadline=starts), now=utcnow())
+        service.register(attached(resident), event.id, now=utcnow())  # the door admits registered residents
+        db.session.commit()
+        event_id = event.id
+        code = "0x" + checkin.kiosk_code(app.config["SECRET_KEY"], event_id, checkin.kiosk_window(utcnow().timestamp())).hex()
+    page.expose_function("testWalletSignTypedData", lambda payload: EthAccount.sign_message(encode_typed_data(full_message=json.loads(payload)), RESIDENT_KEY).signature.to_0x_hex())
+    page.add_init_script(OTHER_WALLET)
+    page.add_init_script(WALLET)
+    page.context.add_cookies([{"name": "session", "value": _session_cookie(app, resident.id), "url": live_server}])
+    assert page.goto(f"{live_server}/events/{event_id}/check-in?code={code}").status == 200
+    page.locator("#check-in-sign").click()
+    choices = page.locator("#check-in-wallets .wallet-button")
+    choices.first.wait_for(state="visible")
+    assert choices.all_inner_texts() == ["Other Wallet", "Test Wallet"], "both wallets are offered, in the order they answered"
+    assert page.locator("#check-in-wallets-label").is_visible()
+    page.get_by_role("button", name="Test Wallet").click()
+    page.wait_for_function("() => document.getElementById('check-in-result').classList.contains('exchange-result-ok')", timeout=10_000)
+    assert page.evaluate("() => window.otherWalletCalls || 0") == 0, "the wallet not chosen was never asked"
+    assert page.locator("#check-in-wallets").is_hidden()
+    with app.app_context():
+        assert db.session.scalar(sa.select(CheckIn).filter_by(event_id=event_id, address=RESIDENT_ADDRESS)) is not None
+    assert page.console_errors == []

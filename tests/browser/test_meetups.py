@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 
 from app.timeutil import utcnow
-from community.meetups.display import tokyo_input_value
 from tests.unit.conftest_meetups import JOIN_URL, new_resident, organizer  # noqa: F401
+from tests.unit.conftest_meetups import tokyo_form as tokyo_input_value
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def test_an_organizer_schedules_and_a_resident_rsvps_and_sees_the_join_link(page
     page.locator("form.meetup-form button[type=submit]").click()
     page.wait_for_url(f"{live_server}/meetups/*")
     assert page.locator("h1").inner_text() == "町長と話そう 12月"
-    assert page.locator("dd.meetup-when").inner_text().endswith(" JST")
+    assert page.locator("dd.meetup-when").inner_text().endswith(" 日本時間")
     meetup_url = page.url
     assert page.locator(".meetup-join-link").count() == 0, "an organizer who is not going sees no join link on the page"
 

@@ -16,12 +16,12 @@ from web3 import Web3
 
 from app.chain.anvil import AnvilProcess
 from app.chain.artifacts import load_artifact
-from app.chain.client import RESIDENT_CONTRACT
+from app.chain.client import RESIDENT_CONTRACT, ResidentRegistry
 from app.chain.indexer import CatchUp, IndexerStep, catch_up, open_indexer
 from app.chain.models import Holding
 from app.extensions import db
-from minting.keys import ANVIL_DEV_KEY
-from minting.minter import Minter
+from minting.minter import CardAdmin, Minter
+from tests.integration.town_keys import town_keys
 
 #: anvil's well-known dev accounts #1 and #2 (public test keys, chain 31337 only).
 HOLDER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -42,12 +42,15 @@ class CardChain:
     w3: Web3
     address: str
     minter: Minter
+    admin: CardAdmin
     holder: LocalAccount
     other: LocalAccount
 
     def mint(self, to: str) -> int:
         self.minter.mint(self.address, to, digest())
-        return int(self.contract.functions.cardOf(to).call())
+        number = ResidentRegistry(self.w3, self.address).card_of(to)
+        assert number is not None
+        return number
 
     def mint_batch(self, recipients: list[str]) -> tuple[int, ...]:
         return self.minter.mint_batch(self.address, recipients, [digest() for _ in recipients]).resident_numbers
@@ -83,12 +86,12 @@ def deploy_cards(app: Flask, rpc_url: str, *, soulbound: bool) -> CardChain:
     from minting.service import ContractSettings, deploy_resident_contract
 
     w3 = Web3(Web3.HTTPProvider(rpc_url))
-    minter = Minter(w3, Account.from_key(ANVIL_DEV_KEY))
+    keys = town_keys(w3)
     with app.app_context():
-        outcome = deploy_resident_contract(minter, 31337, ContractSettings(soulbound=soulbound), "test")
+        outcome = deploy_resident_contract(keys.admin, 31337, ContractSettings(soulbound=soulbound), "test", minter=keys.minter.address, organizer=keys.anchor.address)
         db.session.commit()
         address = outcome.deployment.address
-    return CardChain(w3, address, minter, Account.from_key(HOLDER_KEY), Account.from_key(OTHER_KEY))
+    return CardChain(w3, address, keys.minter, keys.admin, Account.from_key(HOLDER_KEY), Account.from_key(OTHER_KEY))
 
 
 @pytest.fixture

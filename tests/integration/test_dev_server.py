@@ -16,7 +16,7 @@ import pytest
 
 from app.chain.anvil import free_port, port_answers
 from app.chain.client import ResidentRegistry, connect
-from minting.keys import ANVIL_DEV_KEY
+from minting.keys import DEV_KEYS, KeyRole
 from minting.minter import Minter
 
 pytestmark = pytest.mark.chain
@@ -32,6 +32,7 @@ def start_dev(instance: Path, web_port: int, chain_port: int) -> subprocess.Pope
         "RESIDENTS_ENV": "development",
     }
     env.pop("DATABASE_URL", None)
+    env.pop("SITE_URL", None)
     return subprocess.Popen([str(RESIDENTS), "dev", "--port", str(web_port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -59,6 +60,21 @@ def stop(process: subprocess.Popen[str]) -> str:
     return output
 
 
+def assert_sign_in_is_for(site: str) -> None:
+    """The sign-in message names the port dev serves on: SITE_URL followed --port."""
+    import re
+
+    with httpx.Client(base_url=site, timeout=10) as browser:
+        page = browser.get("/sign-in").text
+        token = re.search(r'"csrfToken":\s*"([^"]+)"', page)
+        assert token, "the sign-in page carries its CSRF token"
+        issued = browser.post("/sign-in/message", json={"address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}, headers={"X-CSRFToken": token.group(1)})
+    assert issued.status_code == 200, issued.text
+    message = issued.json()["message"]
+    assert message.splitlines()[0].endswith(f"{site.removeprefix('http://')} wants you to sign in with your Ethereum account:"), message
+    assert f"URI: {site}" in message.splitlines()
+
+
 def test_dev_serves_and_a_restart_finds_the_same_contract_and_data(tmp_path: Path) -> None:
     web_port, chain_port = free_port(), free_port()
     rpc_url = f"http://127.0.0.1:{chain_port}"
@@ -66,6 +82,7 @@ def test_dev_serves_and_a_restart_finds_the_same_contract_and_data(tmp_path: Pat
     first = start_dev(tmp_path, web_port, chain_port)
     try:
         wait_for_site(first, f"http://127.0.0.1:{web_port}/")
+        assert_sign_in_is_for(f"http://127.0.0.1:{web_port}")
         w3 = connect(rpc_url, 31337)
         address = w3.eth.contract  # noqa: F841  (connection works)
         from app import create_app
@@ -77,7 +94,7 @@ def test_dev_serves_and_a_restart_finds_the_same_contract_and_data(tmp_path: Pat
             contract = resident_contract_address(config)
         from eth_account import Account
 
-        Minter(w3, Account.from_key(ANVIL_DEV_KEY)).mint(contract, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", hashlib.sha256(b"card").digest())
+        Minter(w3, Account.from_key(DEV_KEYS[KeyRole.MINTER][1])).mint(contract, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", hashlib.sha256(b"card").digest())
         time.sleep(1.5)  # anvil writes its state file every second
     finally:
         output = stop(first)

@@ -111,7 +111,7 @@ def test_a_revoked_card_is_refused_after_one_indexer_step(app: Flask, cards: Car
     number = cards.mint(cards.holder.address)
     run_indexer(app)
     assert visit(cards.holder.address)[0] == 200
-    cards.minter.revoke(cards.address, number, RevocationReason.TERMS_BREACHED)
+    cards.admin.revoke(cards.address, number, RevocationReason.TERMS_BREACHED)
     one_step(app)
     assert visit(cards.holder.address)[:3:2] == (403, 0)
 

@@ -1,5 +1,6 @@
-"""Every write of the minter on a real anvil chain: the success path, and the contract's refusals
-turned into errors that name the custom error and its arguments."""
+"""Every write of the three signers (admin, minter, anchor key) on a real anvil chain: the
+success path, and the contract's refusals turned into errors that name the custom error and its
+arguments."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from app.chain.artifacts import load_artifact
 from app.chain.client import ResidentRegistry, Role, connect, resident_revert_decoder
 from app.extensions import db
 from minting.errors import ChainNodeStopped, ContractRejected, InvalidMintRequest, MintError
-from minting.keys import ANVIL_DEV_KEY
-from minting.minter import Minter, RevocationReason
+from minting.minter import AnchorSigner, CardAdmin, Minter, RevocationReason
 from minting.service import ContractSettings, deploy_resident_contract
+from tests.integration.town_keys import TownKeys, deploy_card, town_keys
 
 pytestmark = pytest.mark.chain
 
@@ -49,8 +50,23 @@ def w3(anvil: AnvilProcess) -> Web3:
 
 
 @pytest.fixture
-def minter(w3: Web3) -> Minter:
-    return Minter(w3, Account.from_key(ANVIL_DEV_KEY))
+def keys(w3: Web3) -> TownKeys:
+    return town_keys(w3)
+
+
+@pytest.fixture
+def minter(keys: TownKeys) -> Minter:
+    return keys.minter
+
+
+@pytest.fixture
+def admin(keys: TownKeys) -> CardAdmin:
+    return keys.admin
+
+
+@pytest.fixture
+def anchor(keys: TownKeys) -> AnchorSigner:
+    return keys.anchor
 
 
 @pytest.fixture
@@ -59,16 +75,16 @@ def stranger(w3: Web3) -> Minter:
     return Minter(w3, Account.from_key(SECOND_KEY))
 
 
-def deploy(minter: Minter, soulbound: bool = True) -> ResidentRegistry:
-    receipt = minter.deploy_resident_contract("Nishikawa Digital Resident", "NDR", soulbound, "")
-    assert receipt.contract_address is not None
-    return ResidentRegistry(minter.w3, receipt.contract_address)
+@pytest.fixture
+def stranger_admin(w3: Web3) -> CardAdmin:
+    """Admin writes signed with an account that holds no role."""
+    return CardAdmin(w3, Account.from_key(SECOND_KEY))
 
 
 @pytest.fixture
-def registry(minter: Minter) -> ResidentRegistry:
-    """A fresh soulbound contract, deployed by the minter (admin and minter, not organizer)."""
-    return deploy(minter)
+def registry(keys: TownKeys) -> ResidentRegistry:
+    """A fresh soulbound contract: admin, minter and organizer each on their own key."""
+    return deploy_card(keys)
 
 
 def refused(caught: pytest.ExceptionInfo[ContractRejected], name: str, **arguments: Any) -> None:
@@ -93,13 +109,13 @@ def test_mint_issues_the_next_number(minter: Minter, registry: ResidentRegistry)
     assert registry.last_resident_number() == 2
 
 
-def test_mint_to_a_holder_names_the_card_it_holds(minter: Minter, registry: ResidentRegistry) -> None:
+def test_mint_to_a_holder_names_the_wallet(minter: Minter, registry: ResidentRegistry) -> None:
     minter.mint(registry.address, wallet(1), digest("one"))
     with pytest.raises(ContractRejected) as caught:
         minter.mint(registry.address, wallet(1), digest("again"))
-    refused(caught, "WalletAlreadyHoldsCard", wallet=wallet(1), residentNumber=1)
+    refused(caught, "WalletAlreadyHoldsCard", wallet=wallet(1))
     assert str(caught.value) == (
-        f"Minting a card to {wallet(1)} failed: the contract refused: WalletAlreadyHoldsCard(wallet={wallet(1)}, residentNumber=1). "
+        f"Minting a card to {wallet(1)} failed: the contract refused: WalletAlreadyHoldsCard(wallet={wallet(1)}). "
         "Nothing was sent. A wallet holds at most one card: leave this wallet out, or revoke or recover its card first."
     )
     assert registry.last_resident_number() == 1
@@ -122,17 +138,23 @@ def test_mint_without_the_minter_role_names_the_role(stranger: Minter, registry:
     assert f"AccessControlUnauthorizedAccount(account={SECOND_ADDRESS}, neededRole=MINTER_ROLE)" in str(caught.value)
 
 
-def test_bad_arguments_are_refused_before_signing(minter: Minter, registry: ResidentRegistry, w3: Web3) -> None:
-    nonce = w3.eth.get_transaction_count(minter.address)
+def test_bad_arguments_are_refused_before_signing(minter: Minter, admin: CardAdmin, anchor: AnchorSigner, registry: ResidentRegistry, w3: Web3) -> None:
+    nonces = [w3.eth.get_transaction_count(signer.address) for signer in (minter, admin, anchor)]
     with pytest.raises(InvalidMintRequest, match=r"'0x1234' is not an Ethereum address"):
         minter.mint(registry.address, "0x1234", digest("one"))
     with pytest.raises(InvalidMintRequest, match=r"a metadata digest is the 32-byte sha2-256"):
         minter.mint(registry.address, wallet(1), b"\x01" * 31)
     with pytest.raises(InvalidMintRequest, match=r"reason code must be 0 to 255, got 256"):
-        minter.revoke(registry.address, 1, 256)
+        admin.revoke(registry.address, 1, 256)
     with pytest.raises(InvalidMintRequest, match=r"^There is no role named 'MAYOR_ROLE'"):
-        minter.grant_role(registry.address, "MAYOR_ROLE", wallet(1))
-    assert w3.eth.get_transaction_count(minter.address) == nonce
+        admin.grant_role(registry.address, "MAYOR_ROLE", wallet(1))
+    with pytest.raises(InvalidMintRequest, match=r"^The admin role cannot be granted directly"):
+        admin.grant_role(registry.address, Role.ADMIN, wallet(1))
+    with pytest.raises(InvalidMintRequest, match=r"the event key must be 32 raw bytes"):
+        anchor.anchor_attendance(registry.address, "0x" + "11" * 32, digest("root"), 3)  # type: ignore[arg-type]
+    with pytest.raises(InvalidMintRequest, match=r"the attendee count must be 1 to"):
+        anchor.anchor_attendance(registry.address, digest("key"), digest("root"), 0)
+    assert [w3.eth.get_transaction_count(signer.address) for signer in (minter, admin, anchor)] == nonces
 
 
 # --- mint_batch ----------------------------------------------------------------------------
@@ -157,7 +179,7 @@ def test_mint_batch_assigns_sequential_numbers_from_the_receipt(minter: Minter, 
     ("recipients", "digests", "name", "arguments"),
     [
         pytest.param([wallet(1), wallet(2), wallet(1)], [digest("a"), digest("b"), digest("c")], "MintBatchDuplicateRecipient", {"index": 2, "recipient": wallet(1), "firstIndex": 0}, id="duplicate"),
-        pytest.param([wallet(1), wallet(0)], [digest("a"), digest("b")], "MintBatchRecipientHoldsCard", {"index": 1, "recipient": wallet(0), "residentNumber": 1}, id="holder"),
+        pytest.param([wallet(1), wallet(0)], [digest("a"), digest("b")], "MintBatchRecipientHoldsCard", {"index": 1, "recipient": wallet(0)}, id="holder"),
         pytest.param([wallet(1), "0x" + "00" * 20], [digest("a"), digest("b")], "MintBatchInvalidRecipient", {"index": 1}, id="zero-address"),
         pytest.param([wallet(1), wallet(2)], [digest("a"), bytes(32)], "MintBatchMissingMetadataDigest", {"index": 1}, id="zero-digest"),
         pytest.param([wallet(1), wallet(2)], [digest("a")], "MintBatchLengthMismatch", {"recipients": 2, "digests": 1}, id="length-mismatch"),
@@ -187,10 +209,10 @@ def test_a_duplicate_in_a_batch_reads_plainly(minter: Minter, registry: Resident
 # --- recover -------------------------------------------------------------------------------
 
 
-def test_recover_moves_a_locked_card(minter: Minter, registry: ResidentRegistry, w3: Web3) -> None:
+def test_recover_moves_a_locked_card(minter: Minter, admin: CardAdmin, registry: ResidentRegistry, w3: Web3) -> None:
     minter.mint(registry.address, wallet(1), digest("one"))
     assert registry.locked(1) is True
-    receipt = minter.recover(registry.address, 1, wallet(2))
+    receipt = admin.recover(registry.address, 1, wallet(2))
     assert registry.owner_of(1) == wallet(2)
     assert (registry.card_of(wallet(1)), registry.card_of(wallet(2))) == (None, 1)
     assert registry.locked(1) is True
@@ -198,26 +220,27 @@ def test_recover_moves_a_locked_card(minter: Minter, registry: ResidentRegistry,
     assert (recovered["args"]["residentNumber"], recovered["args"]["from"], recovered["args"]["to"]) == (1, wallet(1), wallet(2))
 
 
-def test_recover_refusals(minter: Minter, stranger: Minter, registry: ResidentRegistry) -> None:
+def test_recover_refusals(minter: Minter, admin: CardAdmin, registry: ResidentRegistry, w3: Web3) -> None:
     minter.mint_batch(registry.address, [wallet(1), wallet(2)], [digest("one"), digest("two")])
     with pytest.raises(ContractRejected) as caught:
-        minter.recover(registry.address, 1, wallet(2))
-    refused(caught, "WalletAlreadyHoldsCard", wallet=wallet(2), residentNumber=2)
+        admin.recover(registry.address, 1, wallet(2))
+    refused(caught, "WalletAlreadyHoldsCard", wallet=wallet(2))
     with pytest.raises(ContractRejected) as caught:
-        minter.recover(registry.address, 9, wallet(3))
+        admin.recover(registry.address, 9, wallet(3))
     refused(caught, "ERC721NonexistentToken", tokenId=9)
+    # The minting key cannot move cards: only the admin key can.
     with pytest.raises(ContractRejected) as caught:
-        stranger.recover(registry.address, 1, wallet(3))
-    refused(caught, "AccessControlUnauthorizedAccount", account=SECOND_ADDRESS, neededRole=Role.ADMIN.id)
+        CardAdmin(w3, minter.account).recover(registry.address, 1, wallet(3))
+    refused(caught, "AccessControlUnauthorizedAccount", account=minter.address, neededRole=Role.ADMIN.id)
     assert "neededRole=DEFAULT_ADMIN_ROLE)" in str(caught.value)
 
 
 # --- revoke --------------------------------------------------------------------------------
 
 
-def test_revoke_burns_the_card_and_its_number_is_never_reused(minter: Minter, registry: ResidentRegistry, w3: Web3) -> None:
+def test_revoke_burns_the_card_and_its_number_is_never_reused(minter: Minter, admin: CardAdmin, registry: ResidentRegistry, w3: Web3) -> None:
     minter.mint(registry.address, wallet(1), digest("one"))
-    receipt = minter.revoke(registry.address, 1, RevocationReason.ISSUED_IN_ERROR)
+    receipt = admin.revoke(registry.address, 1, RevocationReason.ISSUED_IN_ERROR)
     assert registry.owner_of(1) is None
     assert registry.card_of(wallet(1)) is None
     assert registry.token_uri(1) is None
@@ -230,14 +253,14 @@ def test_revoke_burns_the_card_and_its_number_is_never_reused(minter: Minter, re
     assert registry.last_resident_number() == 2
 
 
-def test_revoke_refusals(minter: Minter, stranger: Minter, registry: ResidentRegistry) -> None:
+def test_revoke_refusals(minter: Minter, admin: CardAdmin, stranger_admin: CardAdmin, registry: ResidentRegistry) -> None:
     minter.mint(registry.address, wallet(1), digest("one"))
     with pytest.raises(ContractRejected) as caught:
-        stranger.revoke(registry.address, 1, RevocationReason.TERMS_BREACHED)
+        stranger_admin.revoke(registry.address, 1, RevocationReason.TERMS_BREACHED)
     refused(caught, "AccessControlUnauthorizedAccount", account=SECOND_ADDRESS, neededRole=Role.ADMIN.id)
-    minter.revoke(registry.address, 1, RevocationReason.HOLDER_REQUEST)
+    admin.revoke(registry.address, 1, RevocationReason.HOLDER_REQUEST)
     with pytest.raises(ContractRejected) as caught:
-        minter.revoke(registry.address, 1, RevocationReason.HOLDER_REQUEST)
+        admin.revoke(registry.address, 1, RevocationReason.HOLDER_REQUEST)
     refused(caught, "ERC721NonexistentToken", tokenId=1)
     assert str(caught.value).endswith("Nothing was sent. Check the resident number: that card was never issued, or it was revoked.")
 
@@ -255,8 +278,11 @@ def test_update_metadata_changes_the_token_uri(minter: Minter, registry: Residen
     assert update["args"]["_tokenId"] == 1
 
 
-def test_update_metadata_refusals(minter: Minter, registry: ResidentRegistry) -> None:
+def test_update_metadata_refusals(minter: Minter, admin: CardAdmin, registry: ResidentRegistry, w3: Web3) -> None:
     minter.mint(registry.address, wallet(1), digest("design 1"))
+    with pytest.raises(ContractRejected) as caught:
+        Minter(w3, admin.account).update_metadata(registry.address, 1, digest("design 2"))
+    refused(caught, "AccessControlUnauthorizedAccount", account=admin.address, neededRole=Role.MINTER.id)
     with pytest.raises(ContractRejected) as caught:
         minter.update_metadata(registry.address, 1, bytes(32))
     refused(caught, "MissingMetadataDigest")
@@ -265,54 +291,73 @@ def test_update_metadata_refusals(minter: Minter, registry: ResidentRegistry) ->
     refused(caught, "ERC721NonexistentToken", tokenId=2)
 
 
-# --- anchor_attendance ---------------------------------------------------------------------
+# --- anchors ---------------------------------------------------------------------------------
 
 
-def test_anchor_attendance_is_final(minter: Minter, registry: ResidentRegistry) -> None:
-    minter.grant_role(registry.address, Role.ORGANIZER, minter.address)
-    root = digest("attendees of event 3")
-    minter.anchor_attendance(registry.address, 3, root, 12)
-    anchor = registry.attendance_root(3)
-    assert anchor is not None and (anchor.merkle_root, anchor.attendee_count) == (root, 12)
+def test_the_three_anchors_are_written_once_and_read_back(anchor: AnchorSigner, registry: ResidentRegistry, w3: Web3) -> None:
+    event, round_, proposal = digest("event key"), digest("round key"), digest("proposal key")
+    receipt = anchor.anchor_attendance(registry.address, event, digest("attendees"), 12)
+    attendance = registry.attendance_root(event)
+    assert attendance is not None and (attendance.event_key, attendance.merkle_root, attendance.attendee_count) == (event, digest("attendees"), 12)
+    assert attendance.anchored_at.timestamp() == w3.eth.get_block(receipt.block_number)["timestamp"]
 
+    draw_block = w3.eth.block_number + 5
+    anchor.commit_draw(registry.address, round_, digest("entries"), draw_block)
+    draw = registry.draw_commitment(round_)
+    assert draw is not None and (draw.commitment, draw.draw_block) == (digest("entries"), draw_block)
+
+    anchor.anchor_vote_result(registry.address, proposal, digest("ballots"))
+    vote = registry.vote_result(proposal)
+    assert vote is not None and vote.ballots_root == digest("ballots")
+
+    assert (registry.attendance_root(round_), registry.draw_commitment(proposal), registry.vote_result(event)) == (None, None, None)
     with pytest.raises(ContractRejected) as caught:
-        minter.anchor_attendance(registry.address, 3, digest("a second list"), 13)
-    refused(caught, "AttendanceAlreadyAnchored", eventId=3, merkleRoot=root)
-    assert f"AttendanceAlreadyAnchored(eventId=3, merkleRoot=0x{root.hex()})" in str(caught.value)
+        anchor.anchor_attendance(registry.address, event, digest("a second list"), 13)
+    refused(caught, "AnchorKeyUsed", key=event)
+    assert str(caught.value).endswith("If it is wrong, an admin voids it and the record is anchored again under a new key.")
     with pytest.raises(ContractRejected) as caught:
-        minter.anchor_attendance(registry.address, 4, root, 0)
-    refused(caught, "InvalidAttendanceAnchor", eventId=4, merkleRoot=root, attendeeCount=0)
+        anchor.commit_draw(registry.address, digest("another round"), digest("entries"), w3.eth.block_number)
+    refused(caught, "InvalidDrawCommitment", roundKey=digest("another round"), commitment=digest("entries"), drawBlock=w3.eth.block_number)
 
 
-def test_anchor_attendance_needs_the_organizer_role(minter: Minter, registry: ResidentRegistry) -> None:
+def test_only_the_anchor_key_anchors_and_only_the_admin_voids(keys: TownKeys, registry: ResidentRegistry, w3: Web3) -> None:
+    for signer in (keys.admin, keys.minter):
+        with pytest.raises(ContractRejected) as caught:
+            AnchorSigner(w3, signer.account).anchor_attendance(registry.address, digest("key"), digest("root"), 5)
+        refused(caught, "AccessControlUnauthorizedAccount", account=signer.address, neededRole=Role.ORGANIZER.id)
+    keys.anchor.anchor_attendance(registry.address, digest("key"), digest("root"), 5)
     with pytest.raises(ContractRejected) as caught:
-        minter.anchor_attendance(registry.address, 3, digest("list"), 5)
-    refused(caught, "AccessControlUnauthorizedAccount", account=minter.address, neededRole=Role.ORGANIZER.id)
-    assert "neededRole=ORGANIZER_ROLE). Nothing was sent. Sign with an account that has that role" in str(caught.value)
+        CardAdmin(w3, keys.anchor.account).void_anchor(registry.address, digest("key"))
+    refused(caught, "AccessControlUnauthorizedAccount", account=keys.anchor.address, neededRole=Role.ADMIN.id)
+    keys.admin.void_anchor(registry.address, digest("key"))
+    assert registry.attendance_root(digest("key")) is None
+    with pytest.raises(ContractRejected) as caught:
+        keys.anchor.anchor_attendance(registry.address, digest("key"), digest("root"), 5)
+    refused(caught, "AnchorKeyVoided", key=digest("key"))
 
 
 # --- grant_role / revoke_role --------------------------------------------------------------
 
 
-def test_grant_and_revoke_a_role(minter: Minter, stranger: Minter, registry: ResidentRegistry) -> None:
-    minter.grant_role(registry.address, "MINTER_ROLE", SECOND_ADDRESS)
+def test_grant_and_revoke_a_role(admin: CardAdmin, stranger: Minter, registry: ResidentRegistry) -> None:
+    admin.grant_role(registry.address, "MINTER_ROLE", SECOND_ADDRESS)
     assert registry.has_role(Role.MINTER, SECOND_ADDRESS)
     stranger.mint(registry.address, wallet(1), digest("one"))
     assert registry.owner_of(1) == wallet(1)
 
-    minter.revoke_role(registry.address, Role.MINTER, SECOND_ADDRESS)
+    admin.revoke_role(registry.address, Role.MINTER, SECOND_ADDRESS)
     assert not registry.has_role(Role.MINTER, SECOND_ADDRESS)
     with pytest.raises(ContractRejected) as caught:
         stranger.mint(registry.address, wallet(2), digest("two"))
     refused(caught, "AccessControlUnauthorizedAccount", account=SECOND_ADDRESS, neededRole=Role.MINTER.id)
 
 
-def test_role_changes_need_the_admin_role(minter: Minter, stranger: Minter, registry: ResidentRegistry) -> None:
+def test_role_changes_need_the_admin_role(minter: Minter, stranger_admin: CardAdmin, registry: ResidentRegistry) -> None:
     with pytest.raises(ContractRejected) as caught:
-        stranger.grant_role(registry.address, Role.ORGANIZER, SECOND_ADDRESS)
+        stranger_admin.grant_role(registry.address, Role.ORGANIZER, SECOND_ADDRESS)
     refused(caught, "AccessControlUnauthorizedAccount", account=SECOND_ADDRESS, neededRole=Role.ADMIN.id)
     with pytest.raises(ContractRejected) as caught:
-        stranger.revoke_role(registry.address, Role.MINTER, minter.address)
+        stranger_admin.revoke_role(registry.address, Role.MINTER, minter.address)
     refused(caught, "AccessControlUnauthorizedAccount", account=SECOND_ADDRESS, neededRole=Role.ADMIN.id)
     assert registry.has_role(Role.MINTER, minter.address)
 
@@ -340,12 +385,12 @@ def test_a_soulbound_card_refuses_a_transfer(minter: Minter, registry: ResidentR
     assert registry.owner_of(1) == SECOND_ADDRESS
 
 
-def test_a_transferable_card_moves_but_not_onto_a_holder(minter: Minter, w3: Web3) -> None:
-    registry = deploy(minter, soulbound=False)
+def test_a_transferable_card_moves_but_not_onto_a_holder(keys: TownKeys, minter: Minter, w3: Web3) -> None:
+    registry = deploy_card(keys, soulbound=False)
     minter.mint_batch(registry.address, [SECOND_ADDRESS, wallet(6)], [digest("one"), digest("two")])
     with pytest.raises(ContractLogicError) as caught:
         transfer_as_holder(w3, registry, wallet(6), 1)
-    assert str(resident_revert_decoder().from_exception(caught.value)) == f"WalletAlreadyHoldsCard(wallet={wallet(6)}, residentNumber=2)"
+    assert str(resident_revert_decoder().from_exception(caught.value)) == f"WalletAlreadyHoldsCard(wallet={wallet(6)})"
 
     transfer_as_holder(w3, registry, wallet(5), 1)
     assert registry.owner_of(1) == wallet(5)
@@ -358,8 +403,8 @@ def test_a_transferable_card_moves_but_not_onto_a_holder(minter: Minter, w3: Web
 def test_a_revert_when_mined_is_replayed_and_named(minter: Minter, registry: ResidentRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
     minter.mint(registry.address, wallet(1), digest("one"))
     # A fixed gas limit skips estimation, as if the chain changed between estimation and mining.
-    base = minter._base_transaction
-    monkeypatch.setattr(minter, "_base_transaction", lambda: {**base(), "gas": 200_000})
+    build = minter._build
+    monkeypatch.setattr(minter, "_build", lambda action, make, chain_id, lowest=0: build(action, lambda base: make({**base, "gas": 200_000}), chain_id, lowest))
     with pytest.raises(ContractRejected) as caught:
         minter.mint(registry.address, wallet(1), digest("again"))
     assert caught.value.error_name == "WalletAlreadyHoldsCard"
@@ -377,8 +422,8 @@ def own_anvil() -> Iterator[AnvilProcess]:
 
 
 def test_a_node_that_stops_before_sending_is_named(own_anvil: AnvilProcess) -> None:
-    minter = Minter(connect(own_anvil.rpc_url, 31337), Account.from_key(ANVIL_DEV_KEY))
-    registry = deploy(minter)
+    keys = town_keys(connect(own_anvil.rpc_url, 31337))
+    minter, registry = keys.minter, deploy_card(keys)
     own_anvil.stop()
     with pytest.raises(ChainNodeStopped) as caught:
         minter.mint(registry.address, wallet(1), digest("one"))
@@ -390,8 +435,8 @@ def test_a_node_that_stops_before_sending_is_named(own_anvil: AnvilProcess) -> N
 
 def test_a_node_that_stops_while_waiting_for_the_receipt_is_named(own_anvil: AnvilProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     w3 = connect(own_anvil.rpc_url, 31337)
-    minter = Minter(w3, Account.from_key(ANVIL_DEV_KEY))
-    registry = deploy(minter)
+    keys = town_keys(w3)
+    minter, registry = keys.minter, deploy_card(keys)
     send = w3.eth.send_raw_transaction
 
     def send_then_stop(raw: bytes) -> Any:
@@ -411,18 +456,18 @@ def test_a_node_that_stops_while_waiting_for_the_receipt_is_named(own_anvil: Anv
 # --- deploying through the service ---------------------------------------------------------
 
 
-def test_a_local_deploy_makes_the_minter_an_organizer(minter: Minter, app_context: Flask) -> None:
-    outcome = deploy_resident_contract(minter, 31337, ContractSettings(), "test")
-    registry = ResidentRegistry(minter.w3, outcome.deployment.address)
-    assert registry.has_role(Role.ORGANIZER, minter.address)
-    minter.anchor_attendance(registry.address, 1, digest("attendees"), 3)
+def test_a_deploy_gives_each_key_its_own_role_and_nothing_more(keys: TownKeys, app_context: Flask) -> None:
+    outcome = deploy_resident_contract(keys.admin, 31337, ContractSettings(), "test", minter=keys.minter.address, organizer=keys.anchor.address)
+    registry = ResidentRegistry(keys.w3, outcome.deployment.address)
+    held = {signer.address: {role for role in Role if registry.has_role(role, signer.address)} for signer in (keys.admin, keys.minter, keys.anchor)}
+    assert held == {keys.admin.address: {Role.ADMIN}, keys.minter.address: {Role.MINTER}, keys.anchor.address: {Role.ORGANIZER}}
+    assert registry.admin_state().delay_seconds == 0, "no admin transfer delay on the local chain"
     audit = db.session.scalars(sa.select(AuditEntry)).one()
-    assert audit.details["organizer_granted_to"] == minter.address
+    assert (audit.details["admin"], audit.details["minter"], audit.details["organizer"]) == (keys.admin.address, keys.minter.address, keys.anchor.address)
 
 
-def test_a_deploy_elsewhere_keeps_the_organizer_role_apart(minter: Minter, app_context: Flask) -> None:
+def test_a_deploy_elsewhere_delays_admin_transfers(keys: TownKeys, app_context: Flask) -> None:
     # The service trusts the chain id it is given; anvil stands in for chain 11155111 here.
-    outcome = deploy_resident_contract(minter, 11155111, ContractSettings(), "test")
-    registry = ResidentRegistry(minter.w3, outcome.deployment.address)
-    assert not registry.has_role(Role.ORGANIZER, minter.address)
-    assert registry.has_role(Role.MINTER, minter.address)
+    outcome = deploy_resident_contract(keys.admin, 11155111, ContractSettings(), "test", minter=keys.minter.address, organizer=keys.anchor.address)
+    registry = ResidentRegistry(keys.w3, outcome.deployment.address)
+    assert registry.admin_state().delay_seconds == 48 * 3600

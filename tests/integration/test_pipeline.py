@@ -28,12 +28,12 @@ from minting.csv_import import read_resident_csv
 from minting.errors import MintError
 from minting.ipfs import DaemonUnavailable, IpfsError, LocalBlockstore, file_cid
 from minting.issuance import CsvJobRequest, create_csv_job
-from minting.keys import ANVIL_DEV_KEY
 from minting.metadata import load_metadata
 from minting.minter import Minter
 from minting.models import MintJob, Step
 from minting.pipeline import BOUNDARIES, FAULT_ENV, FAULT_EXIT_CODE, InjectedFault, MintPipeline, MintTools, raise_at
 from tests.conftest import new_address
+from tests.integration.town_keys import deploy_card, town_keys
 
 pytestmark = [pytest.mark.chain, pytest.mark.usefixtures("anvil")]
 
@@ -49,10 +49,9 @@ def residents_csv(count: int) -> tuple[bytes, list[str]]:
 
 
 def deploy(w3_url: str) -> tuple[Minter, ResidentRegistry]:
-    minter = Minter(connect(w3_url, 31337), Account.from_key(ANVIL_DEV_KEY))
-    receipt = minter.deploy_resident_contract("Nishikawa Digital Resident", "NDR", True, "")
-    assert receipt.contract_address is not None
-    return minter, ResidentRegistry(minter.w3, receipt.contract_address)
+    """A fresh contract deployed with the local chain's three development keys; the minting key mints."""
+    keys = town_keys(connect(w3_url, 31337))
+    return keys.minter, deploy_card(keys)
 
 
 def make_tools(minter: Minter, registry: ResidentRegistry, store_root: Path) -> MintTools:
@@ -323,7 +322,7 @@ def test_numbers_taken_by_another_minter_are_re_rendered(chain, app_context: Fla
     cards are re-rendered for the numbers they got and their metadata updated."""
     minter, registry = chain
     other = Minter(minter.w3, Account.from_key(SECOND_KEY))
-    minter.grant_role(registry.address, Role.MINTER, other.address)
+    town_keys(minter.w3).admin.grant_role(registry.address, Role.MINTER, other.address)
     data, addresses = residents_csv(3)
     job = new_job(registry, data)
     tools = make_tools(minter, registry, tmp_path / "ipfs")
@@ -339,6 +338,31 @@ def test_numbers_taken_by_another_minter_are_re_rendered(chain, app_context: Fla
 
 
 # ---- the chain node restarted ---------------------------------------------------------------
+
+
+def test_batches_are_sized_to_what_one_transaction_may_carry(app_context: Flask, tmp_path: Path) -> None:
+    """Asked for 20 per transaction on a node whose blocks hold 1,000,000 gas, the run estimates
+    each batch before rendering it, says so once, and mints every resident in smaller batches."""
+    node = start_anvil()
+    try:
+        minter, registry = deploy(node.rpc_url)
+        assert minter.w3.provider.make_request("evm_setBlockGasLimit", [hex(1_000_000)])["result"] is True  # type: ignore[arg-type]
+        minter.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]  # the latest block now shows the limit
+        data, addresses = residents_csv(20)
+        job = new_job(registry, data)
+        tools = make_tools(minter, registry, tmp_path / "ipfs")
+        notices: list[str] = []
+        pipeline = MintPipeline(tools, batch_size=20, notice=notices.append)
+        pipeline.run(job)
+        assert_minted_exactly(job, registry, tools.store, addresses)  # type: ignore[arg-type]
+        batches = {row.transaction_hash for row in job.residents}
+        assert len(batches) == 2 and 10 <= pipeline.batch_size < 20
+        assert notices == [
+            f"A batch of 20 cards does not fit in one transaction: at most 1,000,000 gas may be used (EIP-7825 caps a transaction at "
+            f"16,777,216; this node's block gas limit is 1,000,000). Minting {pipeline.batch_size} cards per transaction instead."
+        ]
+    finally:
+        node.stop()
 
 
 @pytest.fixture
@@ -367,7 +391,7 @@ def test_the_chain_node_restarted_mid_batch(boundary: str, own_anvil: dict[str, 
     db.session.rollback()
 
     own_anvil["process"] = start_anvil(own_anvil["port"], state_path=own_anvil["state"])  # type: ignore[arg-type]
-    minter = Minter(connect(url, 31337), Account.from_key(ANVIL_DEV_KEY))
+    minter = town_keys(connect(url, 31337)).minter
     registry = ResidentRegistry(minter.w3, registry.address)
     tools = make_tools(minter, registry, tmp_path / "ipfs")
     MintPipeline(tools, batch_size=2).run(job)

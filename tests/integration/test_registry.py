@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from eth_account import Account
 from web3 import Web3
 
 from app.chain.anvil import AnvilProcess, start_anvil
 from app.chain.client import AttendanceAnchor, ResidentRegistry, Role, connect
 from app.chain.errors import CardNotFound, ContractMissing, NodeStoppedAnswering, UnknownRole
-from minting.keys import ANVIL_DEV_KEY
 from minting.minter import Minter
+from tests.integration.town_keys import TownKeys, deploy_card, town_keys
 
 pytestmark = pytest.mark.chain
 
@@ -48,14 +47,17 @@ def w3(anvil: AnvilProcess) -> Web3:
 
 
 @pytest.fixture
-def minter(w3: Web3) -> Minter:
-    return Minter(w3, Account.from_key(ANVIL_DEV_KEY))
+def keys(w3: Web3) -> TownKeys:
+    return town_keys(w3)
+
+
+@pytest.fixture
+def minter(keys: TownKeys) -> Minter:
+    return keys.minter
 
 
 def deploy(minter: Minter, soulbound: bool = True, contract_uri: str = "") -> ResidentRegistry:
-    receipt = minter.deploy_resident_contract("Nishikawa Digital Resident", "NDR", soulbound, contract_uri)
-    assert receipt.contract_address is not None
-    return ResidentRegistry(minter.w3, receipt.contract_address).ensure_deployed()
+    return deploy_card(town_keys(minter.w3), soulbound=soulbound, contract_uri=contract_uri)
 
 
 def test_token_uri_is_the_cid_of_each_metadata_document(minter: Minter) -> None:
@@ -88,6 +90,19 @@ def test_holder_and_card_are_read_both_ways(minter: Minter) -> None:
     assert registry.card_of(wallet(2)) is None
 
 
+def test_which_card_a_wallet_holds_follows_its_transfers(keys: TownKeys) -> None:
+    """The contract keeps no reverse mapping: the newest Transfer to a wallet whose card it still
+    holds says which card that is, across cards given away, recovered and revoked."""
+    registry = deploy_card(keys, soulbound=False)
+    digest = hashlib.sha256(b"card").digest()
+    keys.minter.mint_batch(registry.address, [wallet(1), wallet(2), wallet(3)], [digest] * 3)
+    keys.admin.recover(registry.address, 1, wallet(4))  # wallet 1 lost card 1 ...
+    keys.minter.mint(registry.address, wallet(1), digest)  # ... and got card 4
+    keys.admin.revoke(registry.address, 2, 0)
+    assert registry.cards_of([wallet(1), wallet(2), wallet(3), wallet(4), wallet(5)]) == {wallet(1): 4, wallet(3): 3, wallet(4): 1}
+    assert registry.card_of(wallet(2)) is None
+
+
 def test_cards_that_do_not_exist_read_as_none(minter: Minter) -> None:
     registry = deploy(minter)
     assert registry.last_resident_number() == 0
@@ -108,26 +123,37 @@ def test_collection_settings_are_read_back(minter: Minter, soulbound: bool) -> N
     assert registry.locked(1) is soulbound
 
 
-def test_attendance_root_is_none_until_anchored(minter: Minter, w3: Web3) -> None:
-    registry = deploy(minter)
-    minter.grant_role(registry.address, Role.ORGANIZER, minter.address)
-    assert registry.attendance_root(7) is None
+def test_attendance_root_is_none_until_anchored(keys: TownKeys, w3: Web3) -> None:
+    registry = deploy_card(keys)
+    seven, eight = (hashlib.sha256(f"event key {n}".encode()).digest() for n in (7, 8))
+    assert registry.attendance_root(seven) is None
 
     root = hashlib.sha256(b"attendance of event 7").digest()
-    receipt = minter.anchor_attendance(registry.address, 7, root, 42)
+    receipt = keys.anchor.anchor_attendance(registry.address, seven, root, 42)
     timestamp = w3.eth.get_block(receipt.block_number)["timestamp"]
-    assert registry.attendance_root(7) == AttendanceAnchor(7, root, 42, datetime.fromtimestamp(timestamp, UTC))
-    assert registry.attendance_root(8) is None
+    assert registry.attendance_root(seven) == AttendanceAnchor(seven, root, 42, datetime.fromtimestamp(timestamp, UTC))
+    assert registry.attendance_root(eight) is None
 
 
-def test_roles_are_read_by_name(minter: Minter) -> None:
-    registry = deploy(minter)
-    assert registry.has_role(Role.ADMIN, minter.address)
-    assert registry.has_role("MINTER_ROLE", minter.address)
-    assert not registry.has_role(Role.ORGANIZER, minter.address)
+def test_roles_are_read_by_name(keys: TownKeys) -> None:
+    registry = deploy_card(keys)
+    assert registry.has_role(Role.ADMIN, keys.admin.address)
+    assert registry.has_role("MINTER_ROLE", keys.minter.address)
+    assert not registry.has_role(Role.ORGANIZER, keys.minter.address)
     assert not registry.has_role(Role.MINTER, wallet(0))
     with pytest.raises(UnknownRole, match=r"^There is no role named 'MAYOR_ROLE' on the resident contract\. Use one of: DEFAULT_ADMIN_ROLE, MINTER_ROLE, ORGANIZER_ROLE\.$"):
-        registry.has_role("MAYOR_ROLE", minter.address)
+        registry.has_role("MAYOR_ROLE", keys.minter.address)
+
+
+def test_role_members_and_the_admin_come_from_the_chain(keys: TownKeys) -> None:
+    registry = deploy_card(keys)
+    keys.admin.grant_role(registry.address, Role.MINTER, wallet(7))
+    keys.admin.grant_role(registry.address, Role.ORGANIZER, wallet(8))
+    keys.admin.revoke_role(registry.address, Role.ORGANIZER, wallet(8))
+    assert registry.role_members(Role.MINTER) == sorted([keys.minter.address, wallet(7)])
+    assert registry.role_members(Role.ORGANIZER) == [keys.anchor.address]
+    state = registry.admin_state()
+    assert (state.admin, state.pending_admin, state.accept_after) == (keys.admin.address, None, None)
 
 
 def test_a_read_of_an_address_without_code_names_the_setting(w3: Web3) -> None:
@@ -145,8 +171,7 @@ def own_anvil() -> Iterator[AnvilProcess]:
 
 
 def test_a_read_after_the_node_stopped_says_so(own_anvil: AnvilProcess) -> None:
-    minter = Minter(connect(own_anvil.rpc_url, 31337), Account.from_key(ANVIL_DEV_KEY))
-    registry = deploy(minter)
+    registry = deploy_card(town_keys(connect(own_anvil.rpc_url, 31337)))
     own_anvil.stop()
     with pytest.raises(NodeStoppedAnswering) as caught:
         registry.owner_of(1)

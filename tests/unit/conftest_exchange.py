@@ -54,18 +54,25 @@ def sign_typed(typed_data: dict[str, Any], private_key: str) -> str:
 
 @dataclass
 class FakeAnchor:
-    """An in-memory contract: records anchors, refuses a second one per event like the real one."""
+    """An in-memory contract: records anchors, refuses a second one per key like the real one."""
 
     chain_id: int = 31337
     contract_address: str = CONTRACT
-    roots: dict[int, service.OnChainAnchor] = field(default_factory=dict)
-    sent: list[int] = field(default_factory=list)
+    site_id: str = "127.0.0.1:5000"
+    roots: dict[bytes, service.OnChainAnchor] = field(default_factory=dict)
+    sent: list[bytes] = field(default_factory=list)
 
-    def anchored(self, event_id: int) -> service.OnChainAnchor | None:
-        return self.roots.get(event_id)
+    def anchored(self, event_key: bytes) -> service.OnChainAnchor | None:
+        return self.roots.get(event_key)
 
-    def anchor(self, event_id: int, merkle_root: bytes, attendee_count: int) -> str:
-        assert event_id not in self.roots, "anchored twice"
-        self.roots[event_id] = service.OnChainAnchor(merkle_root, attendee_count)
-        self.sent.append(event_id)
+    def anchor(self, event_key: bytes, merkle_root: bytes, attendee_count: int) -> str:
+        assert event_key not in self.roots, "anchored twice"
+        self.roots[event_key] = service.OnChainAnchor(merkle_root, attendee_count)
+        self.sent.append(event_key)
         return "0x" + f"{len(self.sent):064x}"
+
+    def key_of(self, event: object) -> bytes:
+        """The anchor key the service derives for `event` here."""
+        from app.chain.anchors import record_key
+
+        return record_key("attendance", self.site_id, event.anchor_uid, chain_id=self.chain_id, contract_address=self.contract_address)  # type: ignore[attr-defined]

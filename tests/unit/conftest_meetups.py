@@ -132,9 +132,9 @@ def person(app: Flask) -> Callable[[str], Account | None]:
 
 def tokyo_form(at: datetime) -> str:
     """Format a UTC time as an <input type=datetime-local> value in Japan time."""
-    from community.meetups.display import tokyo_input_value
+    from app.timeutil import TOKYO
 
-    return tokyo_input_value(at)
+    return at.astimezone(TOKYO).strftime("%Y-%m-%dT%H:%M")
 
 
 def form_data(value: MeetupDraft, csrf: str) -> dict[str, str]:

@@ -323,16 +323,18 @@ def test_closing_anchors_one_root_and_every_attendee_can_prove_it(organizer, eve
         attendance.close_event(organizer, event.id, FakeAnchor(), now=DURING)
     anchor = FakeAnchor()
     outcome = attendance.close_event(organizer, event.id, anchor, now=ENDS)
-    assert anchor.sent == [event.id] and outcome.transaction is not None
-    assert event.status == "closed" and event.attendee_count == 5
-    root = anchor.roots[event.id].merkle_root
-    assert event.attendance_root == "0x" + root.hex() and anchor.roots[event.id].attendee_count == 5
+    key = anchor.key_of(event)
+    assert anchor.sent == [key] and outcome.transaction is not None
+    assert event.status == "closed" and event.attendee_count == 5 and event.anchor_key == "0x" + key.hex()
+    root = anchor.roots[key].merkle_root
+    assert event.attendance_root == "0x" + root.hex() and anchor.roots[key].attendee_count == 5
 
     for resident in residents:
         document = attendance.attendance_proof(resident, event.id)
         assert document["root"] == event.attendance_root and document["contract"] == CONTRACT and document["chainId"] == 31337
         assert verify_proof(root, bytes.fromhex(document["leaf"][2:]), [bytes.fromhex(p[2:]) for p in document["proof"]])
-        check = attendance.verify_attendance_proof(document, lambda contract, event_id: anchor.roots.get(event_id), 31337)
+        assert document["eventKey"] == event.anchor_key and document["leafEncoding"] == ["bytes32", "address"]
+        check = attendance.verify_attendance_proof(document, lambda contract, event_key: anchor.roots.get(event_key), 31337)
         assert check.ok, check.reasons
 
     late = make_resident()
@@ -342,7 +344,7 @@ def test_closing_anchors_one_root_and_every_attendee_can_prove_it(organizer, eve
         attendance.attendance_proof(make_resident(), event.id)
 
     again = attendance.close_event(organizer, event.id, anchor, now=ENDS + timedelta(hours=1))
-    assert again.already_closed and anchor.sent == [event.id], "closing twice sends nothing"
+    assert again.already_closed and anchor.sent == [key], "closing twice sends nothing"
 
 
 def test_a_tampered_proof_does_not_verify(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
@@ -350,12 +352,12 @@ def test_a_tampered_proof_does_not_verify(organizer, event: ExchangeEvent, make_
     anchor = FakeAnchor()
     attendance.close_event(organizer, event.id, anchor, now=ENDS)
     document = attendance.attendance_proof(residents[0], event.id)
-    read = lambda contract, event_id: anchor.roots.get(event_id)  # noqa: E731
+    read = lambda contract, event_key: anchor.roots.get(event_key)  # noqa: E731
     stranger = EthAccount.create().address
     cases = [
         {**document, "address": stranger},
         {**document, "proof": [("0x" + "00" * 32)] + document["proof"][1:]},
-        {**document, "eventId": event.id + 1},
+        {**document, "eventKey": "0x" + "ab" * 32},
         {**document, "chainId": 1},
     ]
     for tampered in cases:
@@ -365,9 +367,10 @@ def test_a_tampered_proof_does_not_verify(organizer, event: ExchangeEvent, make_
 
 def test_a_rerun_after_a_crash_finds_the_root_on_chain_and_sends_nothing(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
     residents = _attend(event, make_resident, organizer, 2)
-    tree = AttendanceTree.build(event.id, [r.address for r in residents])
+    anchor = FakeAnchor()
+    tree = AttendanceTree.build(anchor.key_of(event), [r.address for r in residents])
     # The transaction was mined, then the process died before the database recorded it.
-    anchor = FakeAnchor(roots={event.id: service.OnChainAnchor(tree.root, 2)})
+    anchor.roots[anchor.key_of(event)] = service.OnChainAnchor(tree.root, 2)
     outcome = attendance.close_event(organizer, event.id, anchor, now=ENDS)
     assert outcome.recovered and outcome.transaction is None and anchor.sent == []
     assert event.status == "closed" and event.attendance_root == "0x" + tree.root.hex()
@@ -375,7 +378,8 @@ def test_a_rerun_after_a_crash_finds_the_root_on_chain_and_sends_nothing(organiz
 
 def test_a_different_root_on_chain_stops_the_close(organizer, event: ExchangeEvent, make_resident) -> None:  # type: ignore[no-untyped-def]
     _attend(event, make_resident, organizer, 2)
-    anchor = FakeAnchor(roots={event.id: service.OnChainAnchor(b"\x01" * 32, 7)})
+    anchor = FakeAnchor()
+    anchor.roots[anchor.key_of(event)] = service.OnChainAnchor(b"\x01" * 32, 7)
     with pytest.raises(service.AnchorFailed, match="different attendance root"):
         attendance.close_event(organizer, event.id, anchor, now=ENDS)
     assert anchor.sent == []

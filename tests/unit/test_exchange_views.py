@@ -132,7 +132,7 @@ def test_an_organizer_schedules_an_event_in_japan_time(app: Flask, client: Flask
         event = db.session.scalar(sa.select(ExchangeEvent))
         assert event is not None and event.starts_at.isoformat() == f"{year}-06-01T09:00:00+00:00", "18:00 JST is 09:00 UTC"
     page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
-    assert f"{year}-06-01 18:00 Japan time" in page
+    assert f"1 Jun {year}, 18:00–20:00 JST" in page
 
     for changes, words in (({"capacity": "0"}, "at least 1"), ({"end_time": "17:00"}, "end must be after the start"), ({"start_date": f"{year - 2}-06-01", "end_date": f"{year - 2}-06-01"}, "in the past")):
         response = client.post("/events/new", data={**form, **changes}, headers=EN)

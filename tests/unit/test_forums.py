@@ -260,7 +260,7 @@ def test_unread_markers_and_new_since_last_visit(app: Flask, client: FlaskClient
 
     fresh = reply(app, forum.author, forum.members_thread_id, "新しい返信です")
     listing = html(client.get("/forums/c/members", headers={"Accept-Language": "en"}))
-    assert f'href="/forums/t/{forum.members_thread_id}?from={forum.members_post_id + 1}"' in listing and ">New</span>" in listing
+    assert f'href="/forums/t/{forum.members_thread_id}?from={forum.members_post_id + 1}#unread"' in listing and ">New</span>" in listing
     thread = html(client.get(f"/forums/t/{forum.members_thread_id}?from={forum.members_post_id + 1}", headers={"Accept-Language": "en"}))
     assert 'id="unread"' in thread and thread.index('id="unread"') < thread.index(f'id="post-{fresh}"')
     assert "西川町の温泉" not in html(client.get("/forums/new")), "reading the page moved the marker"
@@ -350,11 +350,37 @@ def test_thread_pages_are_keyset_pages_of_fifty(app: Flask, client: FlaskClient,
     second = html(client.get(f"/forums/t/{forum.members_thread_id}?from={all_ids[50]}"))
     assert post_ids(second) == all_ids[50:100] and f"before={all_ids[50]}" in second
     last = html(client.get(f"/forums/t/{forum.members_thread_id}?last=1"))
-    assert post_ids(last) == all_ids[-50:] and "from=" not in last.split('class="posts"')[1].split("</nav>")[0]
-    earlier = html(client.get(f"/forums/t/{forum.members_thread_id}?before={all_ids[70]}"))
-    assert post_ids(earlier) == all_ids[20:70]
+    assert post_ids(last) == all_ids[100:], "the last page is the last run of fifty, not the last fifty posts"
+    assert "rel=\"next\"" not in last and f"before={all_ids[100]}" in last
+    earlier = html(client.get(f"/forums/t/{forum.members_thread_id}?before={all_ids[100]}"))
+    assert post_ids(earlier) == all_ids[50:100]
+    # Any post's page is the same fixed page: a cursor in the middle of a page shows the whole page.
+    middle = html(client.get(f"/forums/t/{forum.members_thread_id}?from={all_ids[77]}"))
+    assert post_ids(middle) == all_ids[50:100]
     permalink = client.get(f"/forums/p/{all_ids[77]}")
-    assert permalink.headers["Location"] == f"/forums/t/{forum.members_thread_id}?from={all_ids[77]}#post-{all_ids[77]}"
+    assert permalink.headers["Location"] == f"/forums/t/{forum.members_thread_id}?from={all_ids[50]}#post-{all_ids[77]}"
+    on_first_page = client.get(f"/forums/p/{all_ids[7]}")
+    assert on_first_page.headers["Location"] == f"/forums/t/{forum.members_thread_id}#post-{all_ids[7]}"
+    beyond = html(client.get(f"/forums/t/{forum.members_thread_id}?from={all_ids[-1] + 1000}"))
+    assert post_ids(beyond) == all_ids[100:], "a cursor past the end shows the last page"
+
+
+def test_after_a_reply_or_an_edit_the_whole_short_thread_is_shown_at_the_post(app: Flask, client: FlaskClient, forum: Forum, person, sign_in) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, forum.author)
+    token = csrf_token(client)
+    replied = client.post(f"/forums/t/{forum.members_thread_id}/reply", data={"csrf_token": token, "body": "二つ目の投稿"})
+    assert replied.status_code == 302
+    landed = client.get(replied.headers["Location"])
+    assert landed.status_code == 302
+    location = landed.headers["Location"]
+    assert location.startswith(f"/forums/t/{forum.members_thread_id}#post-"), location
+    second = int(location.rsplit("-", 1)[1])
+    page = html(client.get(location.split("#")[0]))
+    assert f'id="post-{forum.members_post_id}"' in page and f'id="post-{second}"' in page, "the first post is not hidden"
+    assert 'class="pager"' not in page, "a thread that fits one page has no pager"
+    edited = client.post(f"/forums/p/{second}/edit", data={"csrf_token": token, "body": "二つ目の投稿（直しました）"})
+    assert edited.status_code == 302
+    assert client.get(edited.headers["Location"]).headers["Location"] == location
 
 
 def test_posting_is_rate_limited_per_account(app: Flask, forum: Forum, person, sign_in, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

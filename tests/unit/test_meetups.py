@@ -17,7 +17,6 @@ from app.extensions import db
 from app.timeutil import utcnow
 from community.gating.errors import AccessDenied, NotSignedIn
 from community.meetups import service
-from community.meetups.display import moment, when
 from community.meetups.errors import MeetupError, MeetupNotFound
 from community.meetups.models import GOING, NOT_GOING, WAITLISTED, Meetup, Rsvp
 from community.meetups.reminders import send_due_reminders
@@ -32,19 +31,6 @@ def _count(model: type, *conditions: object) -> int:
 
 def _status(meetup_id: int, account_id: int) -> str | None:
     return db.session.scalar(sa.select(Rsvp.status).where(Rsvp.meetup_id == meetup_id, Rsvp.account_id == account_id))
-
-
-# -- display ---------------------------------------------------------------------------------
-
-
-def test_times_are_shown_in_tokyo_with_the_zone_named() -> None:
-    starts = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)  # 20:00 in Tokyo
-    ends = starts + timedelta(minutes=90)
-    assert when(starts, ends, "ja") == "2026年12月5日(土) 20:00–21:30 JST"
-    assert when(starts, ends, "en") == "Sat 5 Dec 2026, 20:00–21:30 JST"
-    late = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)  # 23:30 JST, ends the next day
-    assert when(late, late + timedelta(hours=1), "ja") == "2026年12月5日(土) 23:30–2026年12月6日(日) 00:30 JST"
-    assert moment(datetime(2026, 12, 4, 14, 59, tzinfo=UTC), "ja") == "2026年12月4日(金) 23:59 JST"
 
 
 # -- scheduling ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def error_data(signature: str, types: list[str], values: list[Any]) -> bytes:
     return keccak(text=signature)[:4] + encode(types, values)
 
 
-WALLET_HOLDS_CARD = error_data("WalletAlreadyHoldsCard(address,uint256)", ["address", "uint256"], [HOLDER, 3])
+WALLET_HOLDS_CARD = error_data("WalletAlreadyHoldsCard(address)", ["address"], [HOLDER])
 
 
 @pytest.mark.parametrize(
@@ -40,8 +40,8 @@ WALLET_HOLDS_CARD = error_data("WalletAlreadyHoldsCard(address,uint256)", ["addr
 )
 def test_revert_data_is_found_in_every_shape(exception: Exception) -> None:
     revert = resident_revert_decoder().from_exception(exception)
-    assert revert == ContractRevert("WalletAlreadyHoldsCard", {"wallet": HOLDER, "residentNumber": 3}, WALLET_HOLDS_CARD)
-    assert str(revert) == f"WalletAlreadyHoldsCard(wallet={HOLDER}, residentNumber=3)"
+    assert revert == ContractRevert("WalletAlreadyHoldsCard", {"wallet": HOLDER}, WALLET_HOLDS_CARD)
+    assert str(revert) == f"WalletAlreadyHoldsCard(wallet={HOLDER})"
 
 
 def test_revert_data_is_found_on_the_exception_raised_from() -> None:
@@ -65,8 +65,8 @@ def test_revert_data_is_found_on_the_exception_raised_from() -> None:
             id="role-by-name",
         ),
         pytest.param(
-            error_data("AttendanceAlreadyAnchored(uint256,bytes32)", ["uint256", "bytes32"], [7, b"\xab" * 32]),
-            "AttendanceAlreadyAnchored(eventId=7, merkleRoot=0x" + "ab" * 32 + ")",
+            error_data("InvalidAttendanceAnchor(bytes32,bytes32,uint32)", ["bytes32", "bytes32", "uint32"], [b"\xcd" * 32, b"\xab" * 32, 0]),
+            "InvalidAttendanceAnchor(eventKey=0x" + "cd" * 32 + ", merkleRoot=0x" + "ab" * 32 + ", attendeeCount=0)",
             id="bytes32-as-hex",
         ),
         pytest.param(error_data("Error(string)", ["string"], ["西川町: 拒否"]), "Error(message='西川町: 拒否')", id="error-string"),
@@ -101,7 +101,7 @@ def test_an_in_process_evm_revert_is_decoded() -> None:
     deployer = w3.eth.accounts[0]
     artifact = load_artifact("DigitalResident")
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor("NDR", "NDR", deployer, True, "").transact({"from": deployer}))
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor("NDR", "NDR", deployer, 0, deployer, deployer, True, "").transact({"from": deployer}))
     contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
     holder = Account.create().address
     contract.functions.mint(holder, hashlib.sha256(b"{}").digest()).transact({"from": deployer})
@@ -109,4 +109,4 @@ def test_an_in_process_evm_revert_is_decoded() -> None:
     with pytest.raises(TransactionFailed) as caught:
         contract.functions.mint(holder, hashlib.sha256(b"{}").digest()).estimate_gas({"from": deployer})
     revert = resident_revert_decoder().from_exception(caught.value)
-    assert str(revert) == f"WalletAlreadyHoldsCard(wallet={holder}, residentNumber=1)"
+    assert str(revert) == f"WalletAlreadyHoldsCard(wallet={holder})"

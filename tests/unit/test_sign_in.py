@@ -350,7 +350,7 @@ def test_my_page_for_a_visitor_without_a_card(client: FlaskClient, create_accoun
     sign_in(client, account)
     text = client.get("/me", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert account.address in text
-    assert "holds no resident card" in text
+    assert "holds no digital resident card" in text
     assert 'id="resident-number"' not in text
 
 
@@ -361,7 +361,7 @@ def test_my_page_shows_the_residents_card(client: FlaskClient, create_account, g
     text = client.get("/me", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.search(r'id="resident-number">1234<', text)
     assert "No. 1234" in text  # the placeholder card
-    assert "April 1, 2026" in text  # minted 2026-04-01 00:00 UTC, 09:00 in Tokyo
+    assert "1 Apr 2026" in text  # minted 2026-04-01 00:00 UTC, 09:00 in Tokyo
     assert account.address in text
     assert "/residents/1234" in text
 

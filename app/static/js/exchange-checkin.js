@@ -1,23 +1,15 @@
-// Kiosk check-in on the resident's phone: find the wallet (EIP-6963, else window.ethereum),
-// sign the server's EIP-712 CheckIn message with eth_signTypedData_v4, send the signature.
-// No inline script: the typed data arrives as a JSON <script type="application/json"> block.
+// Kiosk check-in on the resident's phone: find the wallet with wallets.js (EIP-6963, else
+// window.ethereum; the person chooses when several answer), sign the server's EIP-712 CheckIn
+// message with eth_signTypedData_v4, send the signature. No inline script: the typed data
+// arrives as a JSON <script type="application/json"> block.
+
+import { chooseWallet } from "./wallets.js";
 
 const button = document.getElementById("check-in-sign");
 const result = document.getElementById("check-in-result");
+const walletList = document.getElementById("check-in-wallets");
+const walletListLabel = document.getElementById("check-in-wallets-label");
 const typedData = JSON.parse(document.getElementById("check-in-typed-data").textContent);
-
-export function discoverProvider(timeoutMs = 400) {
-  return new Promise((resolve) => {
-    const found = [];
-    const onAnnounce = (event) => found.push(event.detail);
-    window.addEventListener("eip6963:announceProvider", onAnnounce);
-    window.dispatchEvent(new Event("eip6963:requestProvider"));
-    setTimeout(() => {
-      window.removeEventListener("eip6963:announceProvider", onAnnounce);
-      resolve(found.length ? found[0].provider : window.ethereum || null);
-    }, timeoutMs);
-  });
-}
 
 function say(text, ok) {
   result.textContent = text;
@@ -28,7 +20,7 @@ function say(text, ok) {
 async function checkIn() {
   button.disabled = true;
   try {
-    const provider = await discoverProvider();
+    const provider = await chooseWallet(walletList, { label: walletListLabel, fallbackName: button.dataset.browserWallet });
     if (!provider) {
       say(button.dataset.noWallet, false);
       return;

@@ -1,9 +1,7 @@
-// Wallet sign-in (Sign-In with Ethereum, EIP-4361) for /sign-in.
-//
-// Wallets are found through EIP-6963 (every installed wallet announces itself), with the
-// single injected `window.ethereum` as a fallback. Wallet names and icons come from browser
-// extensions we do not control, so the list is built with createElement/textContent and icons
-// are shown only through <img> — never innerHTML.
+// Wallet sign-in (Sign-In with Ethereum, EIP-4361) for /sign-in. Wallets are found and listed
+// by wallets.js (EIP-6963, window.ethereum as the fallback); the person presses the one to use.
+
+import { findWallets, showWalletChoice } from "./wallets.js";
 
 const settings = JSON.parse(document.getElementById("sign-in-data").textContent);
 const texts = settings.texts;
@@ -14,16 +12,11 @@ const statusLine = document.getElementById("sign-in-status");
 const switchButton = document.getElementById("switch-network");
 const noWallet = document.getElementById("no-wallet");
 
-/** How long wallets get to announce themselves before the page says none is installed. */
-const DISCOVERY_WAIT_MS = 600;
-
 // EIP-1193 / EIP-1474 error codes the page explains in its own words.
 const USER_REJECTED = 4001;
 const UNRECOGNISED_CHAIN = 4902;
 const REQUEST_PENDING = -32002;
 
-/** @type {Map<string, {info: {uuid: string, name: string, icon: string}, provider: any}>} */
-const wallets = new Map();
 let busy = false;
 let currentProvider = null;
 
@@ -68,57 +61,17 @@ function reportWalletError(error) {
 
 // -- the wallet list ------------------------------------------------------------------------
 
-function walletButton(wallet) {
-  const item = document.createElement("li");
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "wallet-button";
-  const icon = String(wallet.info.icon || "");
-  // EIP-6963 icons are data: URIs; anything else (a remote URL) is left out rather than fetched.
-  if (icon.startsWith("data:image/")) {
-    const image = document.createElement("img");
-    image.className = "wallet-icon";
-    image.src = icon;
-    image.alt = "";
-    image.width = 32;
-    image.height = 32;
-    button.append(image);
-  }
-  const name = document.createElement("span");
-  name.className = "wallet-name";
-  name.textContent = String(wallet.info.name || texts.browserWallet);
-  button.append(name);
-  button.addEventListener("click", () => signInWith(wallet.provider));
-  item.append(button);
-  return item;
+function renderWallets(wallets) {
+  showWalletChoice(walletList, wallets, { fallbackName: texts.browserWallet, onChoose: (wallet) => signInWith(wallet.provider) });
+  walletListLabel.hidden = wallets.length === 0;
+  if (wallets.length) noWallet.hidden = true;
+  for (const button of walletList.querySelectorAll("button")) button.disabled = busy;
 }
 
-function renderWallets() {
-  walletList.replaceChildren(...[...wallets.values()].map(walletButton));
-  const any = wallets.size > 0;
-  walletListLabel.hidden = !any;
-  if (any) noWallet.hidden = true;
-}
-
-function addWallet(detail) {
-  if (!detail || !detail.info || !detail.provider || typeof detail.provider.request !== "function") return;
-  const uuid = String(detail.info.uuid || detail.info.rdns || detail.info.name);
-  if (wallets.has(uuid)) return;
-  wallets.set(uuid, { info: detail.info, provider: detail.provider });
-  renderWallets();
-}
-
-function discoverWallets() {
-  window.addEventListener("eip6963:announceProvider", (event) => addWallet(event.detail));
-  window.dispatchEvent(new Event("eip6963:requestProvider"));
-  setTimeout(() => {
-    if (wallets.size > 0) return;
-    if (window.ethereum && typeof window.ethereum.request === "function") {
-      addWallet({ info: { uuid: "window.ethereum", name: texts.browserWallet, icon: "" }, provider: window.ethereum });
-    } else {
-      noWallet.hidden = false;
-    }
-  }, DISCOVERY_WAIT_MS);
+async function discoverWallets() {
+  const wallets = await findWallets({ fallbackName: texts.browserWallet, onChange: renderWallets });
+  if (wallets.length === 0) noWallet.hidden = false;
+  else renderWallets(wallets);
 }
 
 // -- talking to the site --------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // Adapted to one card per wallet: recipients are always wallets without a card.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getAddress, zeroAddress } from "viem";
+import { getAddress, parseEventLogs, zeroAddress } from "viem";
 
 const RECEIVER_MAGIC_VALUE = "0x150b7a02";
 const RevertType = { None: 0, RevertWithoutMessage: 1, RevertWithMessage: 2, RevertWithCustomError: 3, Panic: 4 };
@@ -58,22 +58,35 @@ export function shouldBehaveLikeERC721(loadContext) {
       ],
     ];
 
-    for (const [label, transfer] of transferFunctions) {
+    // Every transfer function, to a wallet; the safe ones also to a receiver contract, through
+    // the same block of cases (as OpenZeppelin's suite runs `shouldTransferTokensByUsers`).
+    const transferTargets = [
+      ...transferFunctions.map(([label, transfer]) => [label, transfer, "wallet"]),
+      ...transferFunctions.filter(([label]) => label.startsWith("safe")).map(([label, transfer]) => [`${label} to a receiver contract`, transfer, "receiver"]),
+    ];
+
+    for (const [label, transfer, target] of transferTargets) {
       describe(label, () => {
+        /** The recipient of this block: a fresh wallet, or a receiver contract that accepts cards. */
+        async function recipientIn(context) {
+          if (target === "wallet") return context.accounts.recipient.account.address;
+          const receiver = await context.viem.deployContract("ERC721ReceiverMock", [RECEIVER_MAGIC_VALUE, RevertType.None]);
+          return getAddress(receiver.address);
+        }
+
         /** A context where `approved` is approved for the token and `operator` for all. */
         async function loadApprovedContext() {
           const context = await loadContext();
           const { card, tokenId, accounts } = context;
           await card.write.approve([accounts.approved.account.address, tokenId], { account: accounts.holder.account });
           await card.write.setApprovalForAll([accounts.operator.account.address, true], { account: accounts.holder.account });
-          return context;
+          return { ...context, to: await recipientIn(context) };
         }
 
         for (const caller of ["holder", "approved", "operator"]) {
           it(`lets the ${caller} transfer, clears the approval and moves the balance`, async () => {
-            const { viem, card, tokenId, accounts } = await loadApprovedContext();
+            const { viem, card, tokenId, accounts, to } = await loadApprovedContext();
             const from = accounts.holder.account.address;
-            const to = accounts.recipient.account.address;
             await viem.assertions.emitWithArgs(transfer(card, from, to, tokenId, accounts[caller].account), card, "Transfer", [from, to, tokenId]);
             assert.equal(await card.read.ownerOf([tokenId]), to);
             assert.equal(await card.read.getApproved([tokenId]), zeroAddress);
@@ -82,26 +95,49 @@ export function shouldBehaveLikeERC721(loadContext) {
           });
         }
 
-        it("lets an approved address transfer when no operator is set", async () => {
-          const { viem, card, tokenId, accounts } = await loadContext();
-          await card.write.approve([accounts.approved.account.address, tokenId], { account: accounts.holder.account });
-          await viem.assertions.emit(transfer(card, accounts.holder.account.address, accounts.recipient.account.address, tokenId, accounts.approved.account), card, "Transfer");
+        it("clears the approval without an Approval event", async () => {
+          const { publicClient, card, tokenId, accounts, to } = await loadApprovedContext();
+          const hash = await transfer(card, accounts.holder.account.address, to, tokenId, accounts.holder.account);
+          const receipt = await publicClient.waitForTransactionReceipt({ hash });
+          const approvals = parseEventLogs({ abi: card.abi, logs: receipt.logs, eventName: "Approval" });
+          assert.deepEqual(approvals, []);
+          assert.equal(await card.read.getApproved([tokenId]), zeroAddress);
         });
 
-        it("keeps the card when the holder sends it to itself, clearing the approval", async () => {
-          const { viem, card, tokenId, accounts } = await loadApprovedContext();
-          const self = accounts.holder.account.address;
-          await viem.assertions.emitWithArgs(transfer(card, self, self, tokenId, accounts.holder.account), card, "Transfer", [self, self, tokenId]);
-          assert.equal(await card.read.ownerOf([tokenId]), self);
-          assert.equal(await card.read.getApproved([tokenId]), zeroAddress);
-          assert.equal(await card.read.balanceOf([self]), 1n);
+        it("lets an approved address transfer when no operator is set", async () => {
+          const context = await loadContext();
+          const { viem, card, tokenId, accounts } = context;
+          const to = await recipientIn(context);
+          await card.write.approve([accounts.approved.account.address, tokenId], { account: accounts.holder.account });
+          await viem.assertions.emit(transfer(card, accounts.holder.account.address, to, tokenId, accounts.approved.account), card, "Transfer");
         });
+
+        if (target === "wallet") {
+          it("keeps the card when the holder sends it to itself, clearing the approval", async () => {
+            const { viem, card, tokenId, accounts } = await loadApprovedContext();
+            const self = accounts.holder.account.address;
+            await viem.assertions.emitWithArgs(transfer(card, self, self, tokenId, accounts.holder.account), card, "Transfer", [self, self, tokenId]);
+            assert.equal(await card.read.ownerOf([tokenId]), self);
+            assert.equal(await card.read.getApproved([tokenId]), zeroAddress);
+            assert.equal(await card.read.balanceOf([self]), 1n);
+          });
+
+          it("reverts when sending to the zero address", async () => {
+            const { viem, card, tokenId, accounts } = await loadApprovedContext();
+            await viem.assertions.revertWithCustomErrorWithArgs(
+              transfer(card, accounts.holder.account.address, zeroAddress, tokenId, accounts.holder.account),
+              card,
+              "ERC721InvalidReceiver",
+              [zeroAddress],
+            );
+          });
+        }
 
         it("reverts when `from` is not the holder", async () => {
-          const { viem, card, tokenId, accounts } = await loadApprovedContext();
+          const { viem, card, tokenId, accounts, to } = await loadApprovedContext();
           const wrongFrom = accounts.other.account.address;
           await viem.assertions.revertWithCustomErrorWithArgs(
-            transfer(card, wrongFrom, accounts.recipient.account.address, tokenId, accounts.holder.account),
+            transfer(card, wrongFrom, to, tokenId, accounts.holder.account),
             card,
             "ERC721IncorrectOwner",
             [wrongFrom, tokenId, accounts.holder.account.address],
@@ -109,9 +145,9 @@ export function shouldBehaveLikeERC721(loadContext) {
         });
 
         it("reverts when the caller is neither holder, approved nor operator", async () => {
-          const { viem, card, tokenId, accounts } = await loadApprovedContext();
+          const { viem, card, tokenId, accounts, to } = await loadApprovedContext();
           await viem.assertions.revertWithCustomErrorWithArgs(
-            transfer(card, accounts.holder.account.address, accounts.recipient.account.address, tokenId, accounts.other.account),
+            transfer(card, accounts.holder.account.address, to, tokenId, accounts.other.account),
             card,
             "ERC721InsufficientApproval",
             [accounts.other.account.address, tokenId],
@@ -119,22 +155,12 @@ export function shouldBehaveLikeERC721(loadContext) {
         });
 
         it("reverts for a token that does not exist", async () => {
-          const { viem, card, accounts } = await loadApprovedContext();
+          const { viem, card, accounts, to } = await loadApprovedContext();
           await viem.assertions.revertWithCustomErrorWithArgs(
-            transfer(card, accounts.holder.account.address, accounts.recipient.account.address, NONEXISTENT, accounts.holder.account),
+            transfer(card, accounts.holder.account.address, to, NONEXISTENT, accounts.holder.account),
             card,
             "ERC721NonexistentToken",
             [NONEXISTENT],
-          );
-        });
-
-        it("reverts when sending to the zero address", async () => {
-          const { viem, card, tokenId, accounts } = await loadApprovedContext();
-          await viem.assertions.revertWithCustomErrorWithArgs(
-            transfer(card, accounts.holder.account.address, zeroAddress, tokenId, accounts.holder.account),
-            card,
-            "ERC721InvalidReceiver",
-            [zeroAddress],
           );
         });
       });
@@ -253,6 +279,22 @@ export function shouldBehaveLikeERC721(loadContext) {
         assert.equal(await card.read.getApproved([tokenId]), approved);
       });
 
+      it("emits Approval again when the same address is approved twice", async () => {
+        const { viem, card, tokenId, accounts } = await loadContext();
+        const holder = accounts.holder.account.address;
+        const approved = accounts.approved.account.address;
+        await card.write.approve([approved, tokenId], { account: accounts.holder.account });
+        await viem.assertions.emitWithArgs(card.write.approve([approved, tokenId], { account: accounts.holder.account }), card, "Approval", [holder, approved, tokenId]);
+        assert.equal(await card.read.getApproved([tokenId]), approved);
+      });
+
+      it("emits Approval when clearing an approval that was never set", async () => {
+        const { viem, card, tokenId, accounts } = await loadContext();
+        const holder = accounts.holder.account.address;
+        await viem.assertions.emitWithArgs(card.write.approve([zeroAddress, tokenId], { account: accounts.holder.account }), card, "Approval", [holder, zeroAddress, tokenId]);
+        assert.equal(await card.read.getApproved([tokenId]), zeroAddress);
+      });
+
       it("replaces an earlier approval", async () => {
         const { card, tokenId, accounts } = await loadContext();
         await card.write.approve([accounts.approved.account.address, tokenId], { account: accounts.holder.account });
@@ -341,12 +383,13 @@ export function shouldBehaveLikeERC721(loadContext) {
         assert.equal(await card.read.isApprovedForAll([holder, operator]), true);
       });
 
-      it("can be set twice and then withdrawn", async () => {
+      it("can be set twice, emitting ApprovalForAll each time, and then withdrawn", async () => {
         const { viem, card, accounts } = await loadContext();
         const holder = accounts.holder.account.address;
         const operator = accounts.operator.account.address;
-        await card.write.setApprovalForAll([operator, true], { account: accounts.holder.account });
-        await card.write.setApprovalForAll([operator, true], { account: accounts.holder.account });
+        for (let time = 0; time < 2; time++) {
+          await viem.assertions.emitWithArgs(card.write.setApprovalForAll([operator, true], { account: accounts.holder.account }), card, "ApprovalForAll", [holder, operator, true]);
+        }
         assert.equal(await card.read.isApprovedForAll([holder, operator]), true);
         await viem.assertions.emitWithArgs(
           card.write.setApprovalForAll([operator, false], { account: accounts.holder.account }),
@@ -355,6 +398,20 @@ export function shouldBehaveLikeERC721(loadContext) {
           [holder, operator, false],
         );
         assert.equal(await card.read.isApprovedForAll([holder, operator]), false);
+      });
+
+      it("emits ApprovalForAll when withdrawing an operator that was never set", async () => {
+        const { viem, card, accounts } = await loadContext();
+        const holder = accounts.holder.account.address;
+        const operator = accounts.operator.account.address;
+        await viem.assertions.emitWithArgs(card.write.setApprovalForAll([operator, false], { account: accounts.holder.account }), card, "ApprovalForAll", [holder, operator, false]);
+        assert.equal(await card.read.isApprovedForAll([holder, operator]), false);
+      });
+
+      it("keeps the operators of one wallet apart from another's", async () => {
+        const { card, accounts } = await loadContext();
+        await card.write.setApprovalForAll([accounts.operator.account.address, true], { account: accounts.holder.account });
+        assert.equal(await card.read.isApprovedForAll([accounts.other.account.address, accounts.operator.account.address]), false);
       });
 
       it("reverts for the zero address as operator", async () => {

@@ -11,6 +11,9 @@ export const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
 export const MINTER_ROLE = keccak256(toHex("MINTER_ROLE"));
 export const ORGANIZER_ROLE = keccak256(toHex("ORGANIZER_ROLE"));
 export const ZERO_DIGEST = `0x${"00".repeat(32)}`;
+export const ZERO_KEY = ZERO_DIGEST;
+/** Seconds an admin transfer waits between begin and accept in the fixtures. */
+export const ADMIN_DELAY = 3n * 24n * 3600n;
 export { zeroAddress };
 
 export async function createFixtures() {
@@ -23,15 +26,23 @@ export async function createFixtures() {
   const [town, holder, recipient, approved, operator, other, minter, organizer] = wallets;
   const accounts = { town, holder, recipient, approved, operator, other, minter, organizer };
 
+  /** The town's three keys, one role each: `town` is the admin (and the default sender). */
   const deployCard = (soulbound) =>
-    viem.deployContract("DigitalResident", [NAME, SYMBOL, town.account.address, soulbound, CONTRACT_URI]);
+    viem.deployContract("DigitalResident", [
+      NAME,
+      SYMBOL,
+      town.account.address,
+      ADMIN_DELAY,
+      minter.account.address,
+      organizer.account.address,
+      soulbound,
+      CONTRACT_URI,
+    ]);
 
-  /** A card contract with card #1 held by `holder`, a second staff key for each role. */
+  /** A card contract with card #1 held by `holder`. */
   async function deployWithResident(soulbound) {
     const card = await deployCard(soulbound);
-    await card.write.mint([holder.account.address, metadataBlock(residentDocument(1)).digest]);
-    await card.write.grantRole([MINTER_ROLE, minter.account.address]);
-    await card.write.grantRole([ORGANIZER_ROLE, organizer.account.address]);
+    await card.write.mint([holder.account.address, metadataBlock(residentDocument(1)).digest], { account: minter.account });
     return { card };
   }
 
@@ -54,10 +65,31 @@ export async function createFixtures() {
   return {
     viem,
     networkHelpers,
+    deployCard,
     publicClient,
     accounts,
     fixtures: { soulboundCard, transferableCard, emptySoulboundCard, emptyTransferableCard },
   };
+}
+
+/**
+ * The resident number of the card `wallet` holds, 0 if none, answered the way the off-chain code
+ * does (the contract keeps no reverse mapping): the newest Transfer to `wallet` whose card it
+ * still holds.
+ */
+export async function cardOf(publicClient, card, wallet) {
+  if ((await card.read.balanceOf([wallet])) === 0n) return 0n;
+  const transfers = await publicClient.getContractEvents({
+    address: card.address,
+    abi: card.abi,
+    eventName: "Transfer",
+    args: { to: wallet },
+    fromBlock: 0n,
+  });
+  for (const log of transfers.reverse()) {
+    if (getAddress(await card.read.ownerOf([log.args.tokenId])) === getAddress(wallet)) return log.args.tokenId;
+  }
+  throw new Error(`${wallet} has a balance but no Transfer brought it a card it still holds`);
 }
 
 /** The decoded events named `eventName` that `card` emitted in transaction `hash`. */
